@@ -1,0 +1,107 @@
+"""Pricing: bundled dated price table, model-name resolution, user overrides and cost arithmetic.
+
+Pure Python with no OpenTelemetry import, so the command line and tests can use it alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+from .book import PriceBook, Resolution
+from .result import Cost, CostResult, Unpriced
+
+if TYPE_CHECKING:
+    from .overrides import PriceFileError
+
+
+def __getattr__(name: str) -> Any:
+    """``PriceFileError`` without importing the override parser at start-up (it is rarely needed)."""
+    if name == "PriceFileError":
+        from .overrides import PriceFileError
+
+        return PriceFileError
+    raise AttributeError(name)
+
+
+__all__ = [
+    "Cost",
+    "CostResult",
+    "PriceBook",
+    "PriceFileError",
+    "Resolution",
+    "Unpriced",
+    "default_price_book",
+    "load_price_book",
+    "reset_default_price_book",
+]
+
+logger = logging.getLogger("otel_llm_cost.pricing")
+
+PRICES_FILE_ENV = "OTEL_LLM_COST_PRICES_FILE"
+PRICES_STRICT_ENV = "OTEL_LLM_COST_PRICES_STRICT"
+
+_default: PriceBook | None = None
+_lock = threading.Lock()
+
+
+def split_paths(value: str) -> list[str]:
+    """Files listed in OTEL_LLM_COST_PRICES_FILE: separated by the OS path separator or commas."""
+    return [p.strip() for chunk in value.split(os.pathsep) for p in chunk.split(",") if p.strip()]
+
+
+def parse_strict(value: str | None) -> bool:
+    """OTEL_LLM_COST_PRICES_STRICT as a boolean; a bad value is reported and means false."""
+    if value is None or value.strip() == "":
+        return False
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered not in ("0", "false", "no", "off"):
+        logger.error("otel-llm-cost: %s=%r is not a boolean (use true or false); using false",
+                     PRICES_STRICT_ENV, value)
+    return False
+
+
+def load_price_book(files: list[str] | None = None, *, strict: bool | None = None) -> PriceBook:
+    """A price book from the bundled table plus override files (default: from the environment).
+
+    A bad file is logged (one error naming file, entry and field) and skipped so the bundled prices stay
+    in force; with ``strict`` (or OTEL_LLM_COST_PRICES_STRICT=true) it raises PriceFileError instead.
+    """
+    if files is None:
+        files = split_paths(os.environ.get(PRICES_FILE_ENV, ""))
+    if strict is None:
+        strict = parse_strict(os.environ.get(PRICES_STRICT_ENV))
+    if not files:
+        return PriceBook()
+    from .overrides import Overrides, PriceFileError, load_override_file
+
+    overrides = Overrides()
+    for path in files:
+        try:
+            overrides = overrides + load_override_file(path)
+        except PriceFileError as exc:
+            if strict:
+                raise
+            logger.error("otel-llm-cost: %s. This file is ignored; the bundled prices stay in force.", exc)
+    return PriceBook(overrides=overrides)
+
+
+def default_price_book() -> PriceBook:
+    """The process-wide price book (bundled table + files from the environment), built once."""
+    global _default
+    if _default is None:
+        with _lock:
+            if _default is None:
+                _default = load_price_book()
+    return _default
+
+
+def reset_default_price_book() -> None:
+    """Forget the process-wide book so the next use re-reads the environment (tests, reconfiguration)."""
+    global _default
+    with _lock:
+        _default = None

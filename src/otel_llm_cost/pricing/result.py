@@ -1,0 +1,97 @@
+"""What pricing one call returns: a ``Cost`` breakdown, or ``Unpriced`` with the reason.
+
+``Unpriced`` is falsy so callers can write ``if result:``; it is never a silent $0. Plain slotted classes
+(not dataclasses): one is built per priced call and the pricing import is kept light.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+CostSource = Literal["local", "provider", "estimated"]
+
+# Reasons an unpriced call carries (value of ``llm_cost.unpriced_reason``); a closed set so metrics stay bounded.
+UNKNOWN_MODEL = "unknown_model"
+UNKNOWN_PROVIDER = "unknown_provider"
+NO_MODEL = "no_model"
+NO_USAGE = "no_usage"
+INVALID_USAGE = "invalid_usage"
+NO_PRICE_AT_DATE = "no_price_at_date"
+PRICING_ERROR = "pricing_error"
+UNPRICED_REASONS = (UNKNOWN_MODEL, UNKNOWN_PROVIDER, NO_MODEL, NO_USAGE, INVALID_USAGE, NO_PRICE_AT_DATE,
+                    PRICING_ERROR)
+
+_COST_FIELDS = ("total", "input", "output", "cache_read", "cache_write", "other", "source", "price_table",
+                "provider", "model", "currency", "cache_savings", "discount_savings")
+
+
+class Cost:
+    """USD cost of one call and its parts; ``total`` = input + output + cache_read + cache_write + other.
+
+    ``provider``/``model`` are the price-table ids that priced it; ``price_table`` names the table (or
+    the override file). ``cache_savings`` and ``discount_savings`` are what prompt caching and a user
+    discount saved against paying the full input / list price.
+    """
+
+    __slots__ = _COST_FIELDS
+
+    def __init__(self, *, total: float, input: float, output: float, cache_read: float, cache_write: float,
+                 other: float, source: CostSource, price_table: str, provider: str, model: str,
+                 currency: str = "USD", cache_savings: float = 0.0, discount_savings: float = 0.0) -> None:
+        self.total = total
+        self.input = input
+        self.output = output
+        self.cache_read = cache_read
+        self.cache_write = cache_write
+        self.other = other
+        self.source: CostSource = source
+        self.price_table = price_table
+        self.provider = provider
+        self.model = model
+        self.currency = currency
+        self.cache_savings = cache_savings
+        self.discount_savings = discount_savings
+
+    def __bool__(self) -> bool:
+        return True
+
+    def parts(self) -> dict[str, float]:
+        """The breakdown by ``gen_ai.cost.type`` (input, output, cache_read, cache_write, other)."""
+        return {"input": self.input, "output": self.output, "cache_read": self.cache_read,
+                "cache_write": self.cache_write, "other": self.other}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Cost):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in _COST_FIELDS)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "Cost(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in _COST_FIELDS) + ")"
+
+
+class Unpriced:
+    """No cost for this call, and why (``reason`` is one of UNPRICED_REASONS; ``detail`` is for humans)."""
+
+    __slots__ = ("detail", "reason")
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        self.reason = reason
+        self.detail = detail
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Unpriced):
+            return NotImplemented
+        return (self.reason, self.detail) == (other.reason, other.detail)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Unpriced(reason={self.reason!r}, detail={self.detail!r})"
+
+
+CostResult = Cost | Unpriced

@@ -1,0 +1,81 @@
+"""Provider-neutral token counts of one LLM call.
+
+Semantics follow the GenAI conventions so that pricing never has to know which SDK reported them:
+``input_tokens`` INCLUDES cache-read and cache-write tokens, ``output_tokens`` INCLUDES reasoning tokens.
+Provider adapters convert their SDK's fields into this shape (Anthropic: add the cache counts to input;
+Gemini: add thoughts to output). ``None`` means "not reported", never zero.
+
+A plain slotted class rather than a dataclass: it is built on every instrumented call and imported by
+the pricing module, whose import time we keep small.
+"""
+
+from __future__ import annotations
+
+USAGE_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cache_write_1h_tokens",
+    "reasoning_tokens",
+    "input_audio_tokens",
+    "output_audio_tokens",
+    "input_image_tokens",
+    "output_image_tokens",
+    "requests",
+    "web_searches",
+)
+
+
+class Usage:
+    """Token usage of one call; every subset count is included in its total.
+
+    ``cache_write_tokens`` counts all cache writes (5 min + 1 h); ``cache_write_1h_tokens`` is the 1-hour
+    subset. ``requests`` and ``web_searches`` are priced per request where a table has such prices.
+    """
+
+    __slots__ = USAGE_FIELDS
+
+    def __init__(
+        self,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        cache_read_tokens: int | None = None,
+        cache_write_tokens: int | None = None,
+        cache_write_1h_tokens: int | None = None,
+        reasoning_tokens: int | None = None,
+        input_audio_tokens: int | None = None,
+        output_audio_tokens: int | None = None,
+        input_image_tokens: int | None = None,
+        output_image_tokens: int | None = None,
+        requests: int = 1,
+        web_searches: int | None = None,
+    ) -> None:
+        self.input_tokens = input_tokens
+        self.output_tokens = output_tokens
+        self.cache_read_tokens = cache_read_tokens
+        self.cache_write_tokens = cache_write_tokens
+        self.cache_write_1h_tokens = cache_write_1h_tokens
+        self.reasoning_tokens = reasoning_tokens
+        self.input_audio_tokens = input_audio_tokens
+        self.output_audio_tokens = output_audio_tokens
+        self.input_image_tokens = input_image_tokens
+        self.output_image_tokens = output_image_tokens
+        self.requests = requests
+        self.web_searches = web_searches
+
+    def as_dict(self) -> dict[str, int]:
+        """The counts that were reported (``None`` left out)."""
+        return {name: v for name in USAGE_FIELDS if (v := getattr(self, name)) is not None}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Usage):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in USAGE_FIELDS)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, n) for n in USAGE_FIELDS))
+
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{k}={v!r}" for k, v in self.as_dict().items())
+        return f"Usage({parts})"

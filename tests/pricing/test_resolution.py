@@ -1,0 +1,89 @@
+"""Model-name resolution: what SDKs and gateways send must find the right table entry."""
+
+from __future__ import annotations
+
+import pytest
+
+from otel_llm_cost.pricing import Cost, PriceBook, Unpriced
+from otel_llm_cost.usage import Usage
+
+USAGE = Usage(input_tokens=1000, output_tokens=100)
+
+
+@pytest.fixture(scope="module")
+def book() -> PriceBook:
+    return PriceBook()
+
+
+@pytest.mark.parametrize(("provider", "sent", "table_model"), [
+    ("openai", "gpt-4o", "gpt-4o"),
+    ("openai", "GPT-4o", "gpt-4o"),
+    ("openai", "gpt-4o-2024-08-06", "gpt-4o"),
+    ("openai", "openai/gpt-4o", "gpt-4o"),
+    ("openai", "gpt-5.2-20251211", "gpt-5.2"),
+    ("openai", "ft:gpt-4o-mini-2024-07-18:acme::9abc", "ft:gpt-4o-mini"),
+    ("gcp.gemini", "models/gemini-2.5-pro", "gemini-2.5-pro"),
+    ("gcp.vertex_ai", "publishers/google/models/gemini-2.5-flash", "gemini-2.5-flash"),
+    ("gcp.vertex_ai", "claude-sonnet-4-5@20250929", "claude-sonnet-4-5"),
+    ("aws.bedrock", "eu.anthropic.claude-3-7-sonnet-20250219-v1:0", None),
+    ("aws.bedrock", "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0", None),
+    ("azure.ai.openai", "gpt-4o-2024-08-06", "gpt-4o"),
+    ("x_ai", "grok-4", None),
+    ("mistral_ai", "mistral-small-latest", None),
+    ("groq", "llama-3.3-70b-versatile", None),
+    ("deepseek", "deepseek-chat", None),
+    ("openrouter", "anthropic/claude-sonnet-4", None),
+    ("together_ai", "meta-llama/Llama-3.3-70B-Instruct-Turbo", None),
+    ("", "claude-haiku-4-5", "claude-haiku-4-5"),  # no provider: found by the table's model rules
+])
+def test_resolves(book: PriceBook, provider: str, sent: str, table_model: str | None) -> None:
+    cost = book.cost(provider, sent, USAGE)
+    assert isinstance(cost, Cost), cost
+    assert cost.total > 0
+    if table_model is not None:
+        assert cost.model == table_model
+
+
+def test_response_model_is_tried_first(book: PriceBook) -> None:
+    # Azure deployment name as request model, concrete snapshot as response model
+    cost = book.cost("azure.ai.openai", "my-prod-deployment", USAGE, response_model="gpt-4o-mini-2024-07-18")
+    assert isinstance(cost, Cost) and cost.model == "gpt-4o-mini"
+
+
+@pytest.mark.parametrize(("provider", "model", "reason"), [
+    ("openai", "totally-unknown-model-xyz", "unknown_model"),
+    ("ollama", "llama3.1:8b", "unknown_provider"),
+    ("openai", "", "no_model"),
+    ("openai", None, "no_model"),
+    ("openai", "   ", "unknown_model"),
+    ("openai", "☃" * 500, "unknown_model"),
+    ("openai", "gpt-4o\x00", "unknown_model"),
+])
+def test_unknown_is_unpriced_never_zero(book: PriceBook, provider: str, model: str | None, reason: str) -> None:
+    result = book.cost(provider, model, USAGE)
+    assert isinstance(result, Unpriced), result
+    assert not result
+    assert result.reason == reason
+    assert result.detail
+
+
+def test_surrounding_whitespace_is_ignored(book: PriceBook) -> None:
+    cost = book.cost("anthropic", " claude-sonnet-4-5\n", USAGE)
+    assert isinstance(cost, Cost) and cost.model == "claude-sonnet-4-5"
+
+
+def test_misses_are_memoised_and_logged_once(book: PriceBook, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("WARNING", logger="otel_llm_cost.pricing")
+    for _ in range(5):
+        assert isinstance(book.cost("openai", "never-heard-of-it", USAGE), Unpriced)
+    warnings = [r for r in caplog.records if "never-heard-of-it" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "OTEL_LLM_COST_PRICES_FILE" in warnings[0].getMessage()
+    assert ("openai", "never-heard-of-it") in book._memo
+
+
+def test_memo_is_bounded() -> None:
+    small = PriceBook(memo_size=16)
+    for i in range(100):
+        small.cost("openai", f"unknown-{i}", USAGE)
+    assert len(small._memo) <= 16
