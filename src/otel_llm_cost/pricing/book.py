@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the override parser is imported only when files are given
 UTC = timezone.utc
 logger = logging.getLogger("otel_llm_cost.pricing")
 _now = datetime.now
+_ANY_TIME = datetime(2000, 1, 1, tzinfo=UTC)  # stands for "now" when the price does not depend on time
 
 
 class Resolution:
@@ -31,7 +32,7 @@ class Resolution:
     ``via_fallback``: found in a fallback provider (e.g. azure -> openai), whose request variants are then
     not applied, as in the source data's own evaluator."""
 
-    __slots__ = ("discounts", "entry", "user_prices", "via_fallback")
+    __slots__ = ("discounts", "entry", "time_invariant", "user_prices", "via_fallback")
 
     def __init__(self, entry: ModelEntry | None, via_fallback: bool, user_prices: tuple[UserPrice, ...],
                  discounts: tuple[Discount, ...]) -> None:
@@ -39,6 +40,8 @@ class Resolution:
         self.via_fallback = via_fallback
         self.user_prices = user_prices  # applicable explicit prices, best first
         self.discounts = discounts  # applicable discounts, newest first
+        # One price row whatever the date (request variants aside): the hot path then skips the clock.
+        self.time_invariant = not user_prices and not discounts and entry is not None and len(entry.history) == 1
 
 
 def _usage_problem(usage: Usage) -> str | None:
@@ -47,7 +50,7 @@ def _usage_problem(usage: Usage) -> str | None:
         value = getattr(usage, name)
         if value is None or (value.__class__ is int and value >= 0):
             continue
-        if isinstance(value, bool) or not isinstance(value, int):
+        if value.__class__ is not int:
             return f"{name} is not a whole number: {value!r}"
         return f"{name} is negative: {value}"
     return None
@@ -190,7 +193,9 @@ class PriceBook:
         elif usage.input_tokens is None:
             local = r.Unpriced(r.NO_USAGE, "the response carried no token usage")
         else:
-            local = self._local(resolution, usage, _as_utc(at), service_tier, context, duration_s)
+            timeless = at is None and resolution.time_invariant and not (service_tier or context)
+            when = _ANY_TIME if timeless else _as_utc(at)
+            local = self._local(resolution, usage, when, service_tier, context, duration_s)
         if reported is not None:
             return _provider_reported(reported, local, provider, response_model or model or "", self.table_id)
         return local
