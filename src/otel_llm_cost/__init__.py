@@ -1,5 +1,44 @@
-"""otel-llm-cost: tokens and USD cost on every LLM API call, as OpenTelemetry spans and metrics."""
+"""otel-llm-cost: tokens and USD cost on every LLM API call, as OpenTelemetry spans and metrics.
+
+Usually enabled by ``opentelemetry-instrument`` through the ``llm_cost_*`` entry points; ``instrument()``
+does the same by hand for every SDK that is installed.
+"""
 
 from __future__ import annotations
 
+import importlib
+import logging
+from typing import Any
+
 __version__ = "0.1.0"
+
+from .attribution import attributes
+
+__all__ = ["__version__", "attributes", "instrument", "uninstrument"]
+
+logger = logging.getLogger("otel_llm_cost")
+
+
+def _instrumentors() -> list[Any]:
+    from .providers import INSTRUMENTORS
+
+    found = []
+    for target in INSTRUMENTORS.values():
+        module_name, class_name = target.split(":")
+        found.append(getattr(importlib.import_module(module_name), class_name)())
+    return found
+
+
+def instrument(**settings: Any) -> None:
+    """Instrument every installed SDK. Keywords are the ``OTEL_LLM_COST_*`` settings in lower case
+    (``prices_file``, ``stream_usage``, ``metric_attributes``...), plus ``tracer_provider``/``meter_provider``."""
+    for instrumentor in _instrumentors():
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument(**settings)
+
+
+def uninstrument() -> None:
+    """Restore every SDK method we patched."""
+    for instrumentor in _instrumentors():
+        if instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.uninstrument()

@@ -1,0 +1,106 @@
+"""Settings: every knob is an ``OTEL_LLM_COST_*`` environment variable and an ``instrument()`` keyword.
+
+The keyword wins over the variable. An invalid value never stops the application: one log line names the
+variable, the bad value and the accepted values, and the default is used.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+logger = logging.getLogger("otel_llm_cost")
+
+# name -> (default, kind, help); the names in lower case are the instrument() keywords.
+ENV_VARS: dict[str, tuple[str, str, str]] = {
+    "OTEL_LLM_COST_PRICES_FILE": ("", "paths", "price override files (TOML/JSON), separated by ',' or ':'"),
+    "OTEL_LLM_COST_PRICES_STRICT": ("false", "bool", "a bad price file raises instead of being skipped"),
+    "OTEL_LLM_COST_STREAM_USAGE": ("on", "bool", "ask OpenAI-style streams to report usage (hidden from the caller)"),
+    "OTEL_LLM_COST_METRIC_ATTRIBUTES": ("feature,team", "list", "attribution keys that become metric labels"),
+    "OTEL_LLM_COST_MAX_ATTRIBUTE_VALUES": ("100", "int", "distinct values kept per metric label; more become _other"),
+    "OTEL_LLM_COST_BAGGAGE_KEYS": ("", "list", "W3C baggage keys copied onto spans as attribution"),
+    "OTEL_LLM_COST_ANTHROPIC_NATIVE_SPANS": ("keep", "choice:keep,disable",
+                                             "keep or disable the anthropic SDK's own spans"),
+}
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _parse(name: str, raw: str, kind: str) -> Any:
+    """Parse one value; raises ValueError with the accepted values."""
+    text = raw.strip()
+    if kind == "bool":
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise ValueError("true/false (also 1/0, on/off, yes/no)")
+    if kind == "int":
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError("a whole number >= 1") from None
+        if value < 1:
+            raise ValueError("a whole number >= 1")
+        return value
+    if kind == "list":
+        return tuple(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
+    if kind == "paths":
+        return tuple(p.strip() for chunk in text.split(os.pathsep) for p in chunk.split(",") if p.strip())
+    if kind.startswith("choice:"):
+        choices = kind.split(":", 1)[1].split(",")
+        if text.lower() in choices:
+            return text.lower()
+        raise ValueError(" or ".join(choices))
+    raise AssertionError(kind)
+
+
+class Settings:
+    """Effective configuration, read once at ``instrument()``."""
+
+    __slots__ = ("anthropic_native_spans", "baggage_keys", "max_attribute_values", "metric_attributes",
+                 "prices_file", "prices_strict", "sources", "stream_usage")
+
+    prices_file: tuple[str, ...]
+    prices_strict: bool
+    stream_usage: bool
+    metric_attributes: tuple[str, ...]
+    max_attribute_values: int
+    baggage_keys: tuple[str, ...]
+    anthropic_native_spans: str
+
+    def __init__(self, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None):
+        overrides = overrides or {}
+        environ = os.environ if environ is None else environ
+        self.sources: dict[str, str] = {}
+        for var, (default, kind, _help) in ENV_VARS.items():
+            key = var.removeprefix("OTEL_LLM_COST_").lower()
+            if key in overrides and overrides[key] is not None:
+                value = overrides[key]
+                if isinstance(value, str):
+                    value = self._checked(var, value, kind, default, f"instrument({key}=...)")
+                elif kind in ("list", "paths") and not isinstance(value, tuple):
+                    value = tuple(value)
+                self.sources[var] = "argument"
+            elif environ.get(var, "").strip():
+                value = self._checked(var, environ[var], kind, default, var)
+                self.sources[var] = "environment"
+            else:
+                value = _parse(var, default, kind)
+                self.sources[var] = "default"
+            setattr(self, key, value)
+
+    @staticmethod
+    def _checked(var: str, raw: str, kind: str, default: str, where: str) -> Any:
+        try:
+            return _parse(var, raw, kind)
+        except ValueError as accepted:
+            logger.error("otel-llm-cost: %s=%r is not valid (expected %s); using the default %r",
+                         where, raw, accepted, default)
+            return _parse(var, default, kind)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {var: getattr(self, var.removeprefix("OTEL_LLM_COST_").lower()) for var in ENV_VARS}

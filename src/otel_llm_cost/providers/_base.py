@@ -1,0 +1,273 @@
+"""Shared mechanics of every provider adapter: one shared Telemetry, wrapping, the call flow, uninstrument.
+
+A provider module only says *what* to wrap and how to read its SDK's request, response and stream items
+(an ``Adapter``); the flow below (start span, call, observe, finish, never raise into the app) is here once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Callable, Collection
+from typing import Any
+
+import wrapt
+from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
+
+from ..attribution import Attribution
+from ..config import Settings
+from ..streams import AsyncStreamProxy, RawResponseProxy, SyncStreamProxy
+from ..telemetry import CallRecord, Telemetry
+
+logger = logging.getLogger("otel_llm_cost")
+_MARK = "_otel_llm_cost_wrapper"
+
+
+class Prepared:
+    """Request facts of one call, and the keyword arguments to call the SDK with."""
+
+    __slots__ = ("call", "kwargs", "request_attributes", "state")
+
+    def __init__(self, call: CallRecord, kwargs: dict[str, Any], request_attributes: dict[str, Any] | None = None,
+                 state: Any = None) -> None:
+        self.call = call
+        self.kwargs = kwargs
+        self.request_attributes = request_attributes
+        self.state = state  # adapter-private (e.g. "hide the usage-only chunk we asked for")
+
+
+class Adapter:
+    """How one SDK surface is read; subclasses override what they need."""
+
+    operation = "chat"
+
+    def prepare(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Prepared | None:
+        raise NotImplementedError
+
+    def read_result(self, call: CallRecord, result: Any) -> None:
+        """Fill response facts and usage from a complete (non-streamed) result."""
+
+    def read_item(self, call: CallRecord, item: Any, state: Any) -> bool:
+        """Fill facts from one streamed item; return False to hide it from the caller."""
+        return True
+
+
+class _CallObserver:
+    __slots__ = ("adapter", "call", "state", "telemetry")
+
+    def __init__(self, telemetry: Telemetry, adapter: Adapter, call: CallRecord, state: Any) -> None:
+        self.telemetry = telemetry
+        self.adapter = adapter
+        self.call = call
+        self.state = state
+
+    def on_item(self, item: Any) -> bool:
+        self.call.mark_first_chunk()
+        return self.adapter.read_item(self.call, item, self.state)
+
+    def on_result(self, result: Any) -> None:
+        self.adapter.read_result(self.call, result)
+
+    def on_end(self, error: BaseException | None) -> None:
+        self.telemetry.finish(self.call, error)
+
+
+class _Runtime:
+    """The process-wide Telemetry shared by all provider instrumentors (one meter, one set of instruments)."""
+
+    def __init__(self) -> None:
+        self.telemetry: Telemetry | None = None
+        self.settings: Settings | None = None
+        self.lock = threading.Lock()
+        self.users: set[str] = set()
+
+    def acquire(self, name: str, kwargs: dict[str, Any]) -> Telemetry:
+        with self.lock:
+            if self.telemetry is None:
+                from ..pricing import load_price_book
+
+                settings = Settings({k: v for k, v in kwargs.items() if k not in (
+                    "tracer_provider", "meter_provider", "skip_dep_check", "raise_exception_on_conflict")})
+                book = load_price_book(list(settings.prices_file), strict=settings.prices_strict)
+                attribution = Attribution(settings.metric_attributes, settings.max_attribute_values,
+                                          settings.baggage_keys)
+                self.telemetry = Telemetry(book, attribution, kwargs.get("tracer_provider"),
+                                           kwargs.get("meter_provider"))
+                self.settings = settings
+            self.users.add(name)
+            return self.telemetry
+
+    def release(self, name: str) -> None:
+        with self.lock:
+            self.users.discard(name)
+            if not self.users:
+                self.telemetry = None
+                self.settings = None
+
+
+RUNTIME = _Runtime()
+
+
+def _wrap_result(result: Any, observer: _CallObserver, is_async: bool) -> Any:
+    """Hand the caller the SDK's own result (or a transparent proxy when more is still to come)."""
+    cls = type(result)
+    if hasattr(cls, "__anext__") and hasattr(cls, "close"):
+        return AsyncStreamProxy(result, observer)
+    if hasattr(cls, "__next__") and hasattr(cls, "close"):
+        return SyncStreamProxy(result, observer)
+    if hasattr(result, "http_response") and hasattr(cls, "parse"):  # with_raw_response / with_streaming_response
+        if cls.__name__ == "LegacyAPIResponse" and not observer.call.streaming:
+            # with_raw_response has read the body already; parse() is cached, so reading it costs the caller nothing
+            try:
+                observer.on_result(result.parse())
+            finally:
+                observer.on_end(None)
+            return result
+        return RawResponseProxy(result, observer, is_async, AsyncStreamProxy if is_async else SyncStreamProxy)
+    try:
+        observer.on_result(result)
+    finally:
+        observer.on_end(None)
+    return result
+
+
+def _begin(instrumentor: LLMCostInstrumentor, adapter: Adapter, instance: Any, args: tuple[Any, ...],
+           kwargs: dict[str, Any]) -> tuple[_CallObserver, dict[str, Any]] | None:
+    telemetry = RUNTIME.telemetry
+    if telemetry is None or not instrumentor.is_instrumented_by_opentelemetry:
+        return None
+    try:
+        prepared = adapter.prepare(instance, args, kwargs)
+        if prepared is None:
+            return None
+        call = telemetry.start(prepared.call, prepared.request_attributes)
+        return _CallObserver(telemetry, adapter, call, prepared.state), prepared.kwargs
+    except Exception:
+        logger.debug("otel-llm-cost: could not start a call record", exc_info=True)
+        return None
+
+
+def sync_wrapper(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callable[..., Any]:
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        begun = _begin(instrumentor, adapter, instance, args, kwargs)
+        if begun is None:
+            return wrapped(*args, **kwargs)
+        observer, call_kwargs = begun
+        try:
+            result = wrapped(*args, **call_kwargs)
+        except BaseException as error:
+            observer.telemetry.detach(observer.call)
+            observer.on_end(error)
+            raise
+        observer.telemetry.detach(observer.call)
+        try:
+            return _wrap_result(result, observer, is_async=False)
+        except Exception:
+            logger.debug("otel-llm-cost: reading a result failed", exc_info=True)
+            return result
+
+    setattr(wrapper, _MARK, True)
+    return wrapper
+
+
+def async_wrapper(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callable[..., Any]:
+    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> Any:
+        begun = _begin(instrumentor, adapter, instance, args, kwargs)
+        if begun is None:
+            return await wrapped(*args, **kwargs)
+        observer, call_kwargs = begun
+        try:
+            result = await wrapped(*args, **call_kwargs)
+        except BaseException as error:
+            observer.telemetry.detach(observer.call)
+            observer.on_end(error)
+            raise
+        observer.telemetry.detach(observer.call)
+        try:
+            return _wrap_result(result, observer, is_async=True)
+        except Exception:
+            logger.debug("otel-llm-cost: reading a result failed", exc_info=True)
+            return result
+
+    setattr(wrapper, _MARK, True)
+    return wrapper
+
+
+class Target:
+    """One method to wrap: ``module``, ``Class.method``, the adapter reading it, and whether it is async."""
+
+    __slots__ = ("adapter", "is_async", "method", "module")
+
+    def __init__(self, module: str, method: str, adapter: Adapter, is_async: bool = False) -> None:
+        self.module = module
+        self.method = method
+        self.adapter = adapter
+        self.is_async = is_async
+
+
+def _is_ours(attr: Any) -> bool:
+    return isinstance(attr, wrapt.FunctionWrapper) and getattr(attr._self_wrapper, _MARK, False)
+
+
+def _is_peer(attr: Any) -> bool:
+    """Another instrumentation's wrapt wrapper (official genai-*, OpenLLMetry, OpenLIT...)."""
+    return isinstance(attr, wrapt.FunctionWrapper) and not _is_ours(attr)
+
+
+class LLMCostInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+    """Base of the per-SDK instrumentors: wraps ``targets()``, shares one Telemetry, restores on uninstrument.
+
+    When a peer instrumentation already wrapped a method, our wrapper goes *inside* theirs, so their GenAI
+    span is current when we run and we enrich it with cost instead of making a second span (and we skip the
+    duration/token histograms they already record): one call, one record.
+    """
+
+    name = "base"
+    instruments: Collection[str] = ()
+
+    def targets(self) -> list[Target]:
+        raise NotImplementedError
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        return self.instruments
+
+    def _instrument(self, **kwargs: Any) -> None:
+        RUNTIME.acquire(self.name, kwargs)
+        self._wrapped: list[tuple[Any, str, Any, Any]] = []  # (class, method name, previous attr, holder)
+        for target in self.targets():
+            try:
+                module = importlib.import_module(target.module)
+                class_name, method = target.method.split(".", 1)
+                cls = getattr(module, class_name)
+            except (ImportError, AttributeError):
+                logger.debug("otel-llm-cost: %s.%s not present in this SDK version", target.module, target.method)
+                continue
+            make = async_wrapper if target.is_async else sync_wrapper
+            self._wrap(cls, method, make(self, target.adapter))
+
+    def _wrap(self, cls: Any, method: str, wrapper: Callable[..., Any]) -> None:
+        current = cls.__dict__.get(method)
+        if current is None or _is_ours(current):
+            return
+        if _is_peer(current):
+            inner = current.__wrapped__
+            current.__wrapped__ = wrapt.FunctionWrapper(inner, wrapper)
+            self._wrapped.append((cls, method, inner, current))
+        else:
+            setattr(cls, method, wrapt.FunctionWrapper(current, wrapper))
+            self._wrapped.append((cls, method, current, None))
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        for cls, method, previous, holder in reversed(getattr(self, "_wrapped", [])):
+            if holder is not None:
+                holder.__wrapped__ = previous
+                continue
+            current = cls.__dict__.get(method)
+            if _is_ours(current):
+                setattr(cls, method, previous)
+            elif _is_peer(current) and _is_ours(current.__wrapped__):
+                current.__wrapped__ = previous  # a peer wrapped us later: take ourselves out from under it
+        self._wrapped = []
+        RUNTIME.release(self.name)

@@ -1,0 +1,278 @@
+"""OpenAI SDK (3.x on httpx2, 2.x on httpx) and the OpenAI-compatible providers reached through it.
+
+Surfaces: chat.completions.create/parse (and the ``.stream()`` helper, which goes through create),
+responses.create/parse (and ``.stream()``), embeddings.create, legacy completions.create, their
+``with_raw_response``/``with_streaming_response`` variants, sync and async.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from ..telemetry import CallRecord
+from ..usage import Usage
+from ._base import RUNTIME, Adapter, LLMCostInstrumentor, Prepared, Target
+
+_INSTRUMENTS = ("openai >= 1.40.0, < 4",)
+
+# base_url host (suffix) -> gen_ai.provider.name, for OpenAI-compatible providers used through this SDK
+_HOST_PROVIDERS = (
+    ("api.openai.com", "openai"),
+    (".openai.azure.com", "azure.ai.openai"),
+    (".azure.com", "azure.ai.openai"),
+    ("api.deepseek.com", "deepseek"),
+    ("api.groq.com", "groq"),
+    ("api.x.ai", "x_ai"),
+    ("openrouter.ai", "openrouter"),
+    ("api.together.xyz", "together_ai"),
+    ("api.together.ai", "together_ai"),
+    ("api.fireworks.ai", "fireworks"),
+    ("api.mistral.ai", "mistral_ai"),
+    ("api.perplexity.ai", "perplexity"),
+    ("api.cerebras.ai", "cerebras"),
+    ("api.moonshot.ai", "moonshot_ai"),
+    ("generativelanguage.googleapis.com", "gcp.gemini"),
+)
+_REQUEST_PARAMS = (
+    ("temperature", "gen_ai.request.temperature"),
+    ("top_p", "gen_ai.request.top_p"),
+    ("max_tokens", "gen_ai.request.max_tokens"),
+    ("max_completion_tokens", "gen_ai.request.max_tokens"),
+    ("max_output_tokens", "gen_ai.request.max_tokens"),
+    ("frequency_penalty", "gen_ai.request.frequency_penalty"),
+    ("presence_penalty", "gen_ai.request.presence_penalty"),
+    ("seed", "gen_ai.request.seed"),
+    ("service_tier", "gen_ai.openai.request.service_tier"),
+)
+_server_cache: dict[int, tuple[str, str | None, int | None]] = {}
+
+
+def _given(value: Any) -> bool:
+    """False for None and the SDK's NOT_GIVEN / omit sentinels."""
+    return value is not None and type(value).__name__ not in ("NotGiven", "Omit")
+
+
+def _server(instance: Any) -> tuple[str, str | None, int | None]:
+    """(gen_ai.provider.name, server.address, server.port) from the resource's client, memoised per client."""
+    client = getattr(instance, "_client", None)
+    key = id(client)
+    found = _server_cache.get(key)
+    if found is not None:
+        return found
+    url = getattr(client, "base_url", None)
+    host = getattr(url, "host", None) or None
+    port = getattr(url, "port", None)
+    provider = "openai"
+    if "Azure" in type(client).__name__:
+        provider = "azure.ai.openai"
+    elif host:
+        for suffix, name in _HOST_PROVIDERS:
+            if host == suffix or host.endswith(suffix):
+                provider = name
+                break
+        else:
+            if port == 11434:
+                provider = "ollama"
+    if port in (443, None):
+        port = None
+    found = (provider, host, port)
+    if len(_server_cache) > 1024:
+        _server_cache.clear()
+    _server_cache[key] = found
+    return found
+
+
+def _request_attributes(kwargs: dict[str, Any]) -> dict[str, Any]:
+    attrs: dict[str, Any] = {}
+    for param, name in _REQUEST_PARAMS:
+        value = kwargs.get(param)
+        if _given(value) and isinstance(value, (int, float, str)) and not isinstance(value, bool):
+            attrs[name] = value
+    n = kwargs.get("n")
+    if _given(n) and isinstance(n, int) and n != 1:
+        attrs["gen_ai.request.choice.count"] = n
+    stop = kwargs.get("stop")
+    if _given(stop):
+        attrs["gen_ai.request.stop_sequences"] = [stop] if isinstance(stop, str) else [str(s) for s in stop or ()]
+    return attrs
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _chat_usage(usage: Any) -> Usage:
+    """Chat/legacy-completions usage: cached, audio tokens inside prompt; reasoning, audio inside completion."""
+    prompt = getattr(usage, "prompt_tokens_details", None)
+    completion = getattr(usage, "completion_tokens_details", None)
+    cached = _int(getattr(prompt, "cached_tokens", None))
+    if cached is None:  # DeepSeek reports cache hits at the top level
+        cached = _int(getattr(usage, "prompt_cache_hit_tokens", None))
+    return Usage(
+        input_tokens=_int(getattr(usage, "prompt_tokens", None)),
+        output_tokens=_int(getattr(usage, "completion_tokens", None)),
+        cache_read_tokens=cached,
+        cache_write_tokens=_int(getattr(prompt, "cache_write_tokens", None)),
+        reasoning_tokens=_int(getattr(completion, "reasoning_tokens", None)),
+        input_audio_tokens=_int(getattr(prompt, "audio_tokens", None)),
+        output_audio_tokens=_int(getattr(completion, "audio_tokens", None)),
+    )
+
+
+def _responses_usage(usage: Any) -> Usage:
+    inp = getattr(usage, "input_tokens_details", None)
+    out = getattr(usage, "output_tokens_details", None)
+    return Usage(
+        input_tokens=_int(getattr(usage, "input_tokens", None)),
+        output_tokens=_int(getattr(usage, "output_tokens", None)),
+        cache_read_tokens=_int(getattr(inp, "cached_tokens", None)),
+        cache_write_tokens=_int(getattr(inp, "cache_write_tokens", None)),
+        reasoning_tokens=_int(getattr(out, "reasoning_tokens", None)),
+    )
+
+
+def _provider_cost(usage: Any) -> float | None:
+    """A cost the provider reported itself (OpenRouter ``usage.cost``), else None."""
+    cost = getattr(usage, "cost", None)
+    return float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None
+
+
+class _OpenAIAdapter(Adapter):
+    """Request side shared by every OpenAI surface."""
+
+    def prepare(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Prepared | None:
+        provider, host, port = _server(instance)
+        model = kwargs.get("model")
+        streaming = kwargs.get("stream") is True
+        call = CallRecord(self.operation, provider, model if isinstance(model, str) else None, host, port, streaming)
+        tier = kwargs.get("service_tier")
+        if _given(tier) and isinstance(tier, str) and tier != "auto":
+            call.service_tier = tier
+        return Prepared(call, kwargs, _request_attributes(kwargs))
+
+    def _response_facts(self, call: CallRecord, obj: Any) -> None:
+        model = getattr(obj, "model", None)
+        if isinstance(model, str) and model:
+            call.response_model = model
+        rid = getattr(obj, "id", None)
+        if isinstance(rid, str) and call.response_id is None:
+            call.response_id = rid
+        tier = getattr(obj, "service_tier", None)
+        if isinstance(tier, str) and tier:
+            call.service_tier = tier
+
+
+class ChatAdapter(_OpenAIAdapter):
+    """chat.completions (and legacy completions with ``operation = "text_completion"``)."""
+
+    operation = "chat"
+
+    def prepare(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Prepared | None:
+        prepared = super().prepare(instance, args, kwargs)
+        assert prepared is not None
+        settings = RUNTIME.settings
+        if prepared.call.streaming and settings is not None and settings.stream_usage \
+                and not _given(kwargs.get("stream_options")):
+            # Ask for the final usage chunk; the caller never sees it (hidden in read_item).
+            prepared.kwargs = {**kwargs, "stream_options": {"include_usage": True}}
+            prepared.state = True
+        return prepared
+
+    def read_result(self, call: CallRecord, result: Any) -> None:
+        self._response_facts(call, result)
+        reasons = [c.finish_reason for c in getattr(result, "choices", None) or () if getattr(c, "finish_reason", None)]
+        if reasons:
+            call.finish_reasons = [str(r) for r in reasons]
+        usage = getattr(result, "usage", None)
+        if usage is not None:
+            call.usage = _chat_usage(usage)
+            call.provider_cost = _provider_cost(usage)
+
+    def read_item(self, call: CallRecord, item: Any, state: Any) -> bool:
+        if call.response_model is None or call.response_id is None:
+            self._response_facts(call, item)
+        choices = getattr(item, "choices", None)
+        for choice in choices or ():
+            reason = getattr(choice, "finish_reason", None)
+            if reason:
+                call.finish_reasons = [*(call.finish_reasons or ()), str(reason)]
+        usage = getattr(item, "usage", None)
+        if usage is not None:
+            call.usage = _chat_usage(usage)
+            call.provider_cost = _provider_cost(usage)
+            tier = getattr(item, "service_tier", None)
+            if isinstance(tier, str) and tier:
+                call.service_tier = tier
+            if state is True and not choices:
+                return False  # the usage-only chunk we asked for: the caller did not
+        return True
+
+
+class TextCompletionAdapter(ChatAdapter):
+    operation = "text_completion"
+
+
+class ResponsesAdapter(_OpenAIAdapter):
+    """responses.create / parse / stream: usage arrives on the final ``response.completed`` event."""
+
+    operation = "chat"
+
+    def read_result(self, call: CallRecord, result: Any) -> None:
+        self._response_facts(call, result)
+        status = getattr(result, "status", None)
+        incomplete = getattr(getattr(result, "incomplete_details", None), "reason", None)
+        if isinstance(incomplete, str) and incomplete:
+            call.finish_reasons = [incomplete]
+        elif isinstance(status, str) and status:
+            call.finish_reasons = [status]
+        usage = getattr(result, "usage", None)
+        if usage is not None:
+            call.usage = _responses_usage(usage)
+            call.provider_cost = _provider_cost(usage)
+
+    def read_item(self, call: CallRecord, item: Any, state: Any) -> bool:
+        response = getattr(item, "response", None)
+        if response is not None and getattr(item, "type", "") in (
+                "response.created", "response.completed", "response.incomplete", "response.failed"):
+            self.read_result(call, response)
+        return True
+
+
+class EmbeddingsAdapter(_OpenAIAdapter):
+    operation = "embeddings"
+
+    def read_result(self, call: CallRecord, result: Any) -> None:
+        self._response_facts(call, result)
+        usage = getattr(result, "usage", None)
+        if usage is not None:
+            call.usage = Usage(input_tokens=_int(getattr(usage, "prompt_tokens", None)), output_tokens=None)
+            call.provider_cost = _provider_cost(usage)
+
+
+_CHAT = ChatAdapter()
+_RESPONSES = ResponsesAdapter()
+_EMBEDDINGS = EmbeddingsAdapter()
+_COMPLETIONS = TextCompletionAdapter()
+
+
+class OpenAIInstrumentor(LLMCostInstrumentor):
+    """Entry point ``llm_cost_openai``: cost and tokens for every call made through the ``openai`` SDK."""
+
+    name = "openai"
+    instruments: Collection[str] = _INSTRUMENTS
+
+    def targets(self) -> list[Target]:
+        chat = "openai.resources.chat.completions.completions"
+        responses = "openai.resources.responses.responses"
+        out: list[Target] = []
+        for module, cls, methods, adapter in (
+            (chat, "Completions", ("create", "parse"), _CHAT),
+            (responses, "Responses", ("create", "parse"), _RESPONSES),
+            ("openai.resources.embeddings", "Embeddings", ("create",), _EMBEDDINGS),
+            ("openai.resources.completions", "Completions", ("create",), _COMPLETIONS),
+        ):
+            for method in methods:
+                out.append(Target(module, f"{cls}.{method}", adapter))
+                out.append(Target(module, f"Async{cls}.{method}", adapter, is_async=True))
+        return out

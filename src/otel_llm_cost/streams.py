@@ -1,0 +1,200 @@
+"""Transparent proxies for streamed and raw SDK results, shared by every provider.
+
+The caller keeps the SDK's own object (attributes, context manager, ``close()``, ``response``...) through a
+``wrapt.ObjectProxy``; we only observe items as they pass. Whatever way the stream ends (exhausted, early
+``close()``, ``with``-exit, an exception mid-stream, or the proxy being garbage-collected unfinished), the
+observer's ``end`` runs exactly once, so the span ends and what was seen is recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+import wrapt
+
+logger = logging.getLogger("otel_llm_cost")
+
+
+class Observer(Protocol):
+    """What a provider adapter implements for one call."""
+
+    def on_item(self, item: Any) -> bool:
+        """See one streamed item; return False to hide it from the caller (an injected usage-only chunk)."""
+
+    def on_result(self, result: Any) -> None:
+        """See the parsed, non-streamed result of a raw-response call."""
+
+    def on_end(self, error: BaseException | None) -> None:
+        """The call is over: record it (called once)."""
+
+
+def _safe_item(observer: Observer, item: Any) -> bool:
+    try:
+        return observer.on_item(item)
+    except Exception:
+        logger.debug("otel-llm-cost: observing a stream item failed", exc_info=True)
+        return True
+
+
+class _Finisher:
+    """Finalise-once bookkeeping shared by the proxies (state lives on the proxy as ``_self_*``)."""
+
+    _self_observer: Observer
+    _self_done: bool
+
+    def _self_end(self, error: BaseException | None = None) -> None:
+        if self._self_done:
+            return
+        self._self_done = True
+        try:
+            self._self_observer.on_end(error)
+        except Exception:
+            logger.debug("otel-llm-cost: finishing a call failed", exc_info=True)
+
+    def __del__(self) -> None:  # an abandoned stream still ends its span with what was seen
+        if not getattr(self, "_self_done", True):
+            self._self_end(None)
+
+
+class SyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
+    """A sync SDK stream (``openai.Stream``, ``anthropic.Stream``...) seen item by item."""
+
+    def __init__(self, wrapped: Any, observer: Observer) -> None:
+        super().__init__(wrapped)
+        self._self_observer = observer
+        self._self_done = False
+
+    def __iter__(self) -> SyncStreamProxy:
+        return self
+
+    def __next__(self) -> Any:
+        while True:
+            try:
+                item = next(self.__wrapped__)
+            except StopIteration:
+                self._self_end(None)
+                raise
+            except BaseException as error:
+                self._self_end(error)
+                raise
+            if _safe_item(self._self_observer, item):
+                return item
+
+    def __enter__(self) -> SyncStreamProxy:
+        self.__wrapped__.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(*exc_info)
+        finally:
+            self._self_end(None)
+
+    def close(self) -> None:
+        try:
+            self.__wrapped__.close()
+        finally:
+            self._self_end(None)
+
+
+class AsyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
+    """An async SDK stream seen item by item."""
+
+    def __init__(self, wrapped: Any, observer: Observer) -> None:
+        super().__init__(wrapped)
+        self._self_observer = observer
+        self._self_done = False
+
+    def __aiter__(self) -> AsyncStreamProxy:
+        return self
+
+    async def __anext__(self) -> Any:
+        while True:
+            try:
+                item = await self.__wrapped__.__anext__()
+            except StopAsyncIteration:
+                self._self_end(None)
+                raise
+            except BaseException as error:
+                self._self_end(error)
+                raise
+            if _safe_item(self._self_observer, item):
+                return item
+
+    async def __aenter__(self) -> AsyncStreamProxy:
+        await self.__wrapped__.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(*exc_info)
+        finally:
+            self._self_end(None)
+
+    async def close(self) -> None:
+        try:
+            await self.__wrapped__.close()
+        finally:
+            self._self_end(None)
+
+    async def aclose(self) -> None:
+        await self.close()
+
+
+class RawResponseProxy(_Finisher, wrapt.ObjectProxy[Any]):
+    """A ``with_raw_response`` / ``with_streaming_response`` result: usage is read when the caller parses it.
+
+    ``parse()`` returning a stream gives the caller our stream proxy (the same one on every call);
+    a body that is never parsed ends the call without usage (never an invented number).
+    """
+
+    def __init__(self, wrapped: Any, observer: Observer, is_async: bool, stream_proxy: type) -> None:
+        super().__init__(wrapped)
+        self._self_observer = observer
+        self._self_done = False
+        self._self_is_async = is_async
+        self._self_stream_proxy = stream_proxy
+        self._self_parsed: Any = None
+
+    def _self_take(self, parsed: Any, wants_default: bool) -> Any:
+        if not wants_default or self._self_done:
+            return parsed
+        if _looks_like_stream(parsed):
+            if self._self_parsed is None:
+                self._self_parsed = self._self_stream_proxy(parsed, self._self_observer)
+                self._self_done = True  # the stream proxy owns the end from now on
+            return self._self_parsed
+        try:
+            self._self_observer.on_result(parsed)
+        except Exception:
+            logger.debug("otel-llm-cost: reading a raw response failed", exc_info=True)
+        self._self_end(None)
+        return parsed
+
+    def parse(self, *args: Any, **kwargs: Any) -> Any:
+        wants_default = not args and kwargs.get("to") is None
+        if self._self_is_async:
+            async def parse_async() -> Any:
+                return self._self_take(await self.__wrapped__.parse(*args, **kwargs), wants_default)
+
+            return parse_async()
+        return self._self_take(self.__wrapped__.parse(*args, **kwargs), wants_default)
+
+    def close(self) -> Any:
+        result = self.__wrapped__.close()
+        if self._self_is_async:
+            async def close_async() -> Any:
+                try:
+                    return await result
+                finally:
+                    self._self_end(None)
+
+            return close_async()
+        self._self_end(None)
+        return result
+
+
+def _looks_like_stream(obj: Any) -> bool:
+    cls = type(obj)
+    return (hasattr(cls, "__next__") or hasattr(cls, "__anext__")) and hasattr(cls, "close")

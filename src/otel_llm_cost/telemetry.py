@@ -1,0 +1,310 @@
+"""The one place that names span attributes and metric instruments, and records one LLM call.
+
+Provider adapters describe a call with a provider-neutral ``CallRecord`` (request facts at start, response
+facts and ``Usage`` at the end); this module prices it and writes the span and the metrics of DESIGN.md.
+Invariant the tests hold: sum of ``gen_ai.client.cost`` over types == sum of ``gen_ai.client.operation.cost``
+== sum of the spans' ``gen_ai.usage.cost.amount``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import metrics, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from . import __version__
+from .attribution import Attribution
+from .pricing import Cost, PriceBook, Unpriced
+from .pricing.result import NO_USAGE
+from .usage import Usage
+
+logger = logging.getLogger("otel_llm_cost")
+SCOPE = "otel_llm_cost"
+
+# --- span attribute names (GenAI conventions + the cost proposal + ours) ---------------------------------
+OPERATION = "gen_ai.operation.name"
+PROVIDER = "gen_ai.provider.name"
+REQUEST_MODEL = "gen_ai.request.model"
+RESPONSE_MODEL = "gen_ai.response.model"
+RESPONSE_ID = "gen_ai.response.id"
+FINISH_REASONS = "gen_ai.response.finish_reasons"
+INPUT_TOKENS = "gen_ai.usage.input_tokens"
+OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
+CACHE_READ_TOKENS = "gen_ai.usage.cache_read.input_tokens"
+CACHE_WRITE_TOKENS = "gen_ai.usage.cache_write.input_tokens"
+REASONING_TOKENS = "gen_ai.usage.reasoning.output_tokens"
+SERVER_ADDRESS = "server.address"
+SERVER_PORT = "server.port"
+ERROR_TYPE = "error.type"
+REQUEST_STREAM = "gen_ai.request.stream"
+SERVICE_TIER = "gen_ai.openai.response.service_tier"
+COST_AMOUNT = "gen_ai.usage.cost.amount"
+COST_CURRENCY = "gen_ai.usage.cost.currency"
+COST_SOURCE = "gen_ai.usage.cost.source"
+COST_PARTS = {"input": "llm_cost.input", "output": "llm_cost.output", "cache_read": "llm_cost.cache_read",
+              "cache_write": "llm_cost.cache_write"}
+PRICE_TABLE = "llm_cost.price_table"
+UNPRICED_REASON = "llm_cost.unpriced_reason"
+TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk"
+
+# --- metric attribute names ----------------------------------------------------------------------------
+TOKEN_TYPE = "gen_ai.token.type"
+TOKEN_MODALITY = "gen_ai.token.modality"
+COST_TYPE = "gen_ai.cost.type"
+
+DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92)
+TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864)
+COST_BUCKETS = (1e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 50.0, 100.0)
+
+
+class CallRecord:
+    """Provider-neutral facts of one call, filled by the adapter; read by ``Telemetry.finish``."""
+
+    __slots__ = ("_context_token", "attribution", "error_type", "finish_reasons", "first_chunk", "metric_base",
+                 "operation", "peer_span", "price_context", "provider", "provider_cost", "request_model",
+                 "response_id", "response_model", "server_address", "server_port", "service_tier", "span",
+                 "start_perf", "start_time", "streaming", "usage")
+
+    def __init__(self, operation: str, provider: str, request_model: str | None, server_address: str | None,
+                 server_port: int | None, streaming: bool) -> None:
+        self.operation = operation
+        self.provider = provider
+        self.request_model = request_model
+        self.server_address = server_address
+        self.server_port = server_port
+        self.streaming = streaming
+        self.response_model: str | None = None
+        self.response_id: str | None = None
+        self.finish_reasons: list[str] | None = None
+        self.usage: Usage | None = None
+        self.service_tier: str | None = None
+        self.price_context: dict[str, str] | None = None
+        self.provider_cost: float | None = None
+        self.error_type: str | None = None
+        self.first_chunk: float | None = None
+        self.start_perf = time.perf_counter()
+        self.start_time = datetime.now(timezone.utc)
+        self.span: trace.Span = trace.INVALID_SPAN
+        self.peer_span = False
+        self.attribution: Mapping[str, str] = {}
+        self.metric_base: dict[str, Any] = {}
+        self._context_token: object | None = None
+
+    def mark_first_chunk(self) -> None:
+        if self.first_chunk is None:
+            self.first_chunk = time.perf_counter()
+
+
+def _peer_genai_span() -> trace.Span | None:
+    """The current span when another instrumentation (official genai-*, OpenLLMetry) already opened a GenAI
+    span for this very call: we then enrich it instead of adding a second span and second token metrics."""
+    span = trace.get_current_span()
+    if not span.is_recording():
+        return None
+    attrs = getattr(span, "attributes", None)
+    scope = getattr(getattr(span, "instrumentation_scope", None), "name", "")
+    if attrs and scope != SCOPE and getattr(span, "kind", None) == SpanKind.CLIENT and (
+            attrs.get(OPERATION) or attrs.get("gen_ai.system") or attrs.get("llm.request.type")):
+        return span
+    return None
+
+
+class Telemetry:
+    """Tracer, instruments and price book of one ``instrument()``; ``start``/``finish`` a call."""
+
+    def __init__(self, price_book: PriceBook, attribution: Attribution,
+                 tracer_provider: trace.TracerProvider | None = None,
+                 meter_provider: metrics.MeterProvider | None = None) -> None:
+        self.book = price_book
+        self.attribution = attribution
+        self.tracer = trace.get_tracer(SCOPE, __version__, tracer_provider)
+        meter = metrics.get_meter(SCOPE, __version__, meter_provider)
+        self.duration = meter.create_histogram(
+            "gen_ai.client.operation.duration", unit="s", description="GenAI operation duration",
+            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
+        self.token_usage = meter.create_histogram(
+            "gen_ai.client.token.usage", unit="{token}", description="Number of input and output tokens used",
+            explicit_bucket_boundaries_advisory=list(TOKEN_BUCKETS))
+        self.token_counters = {
+            field: meter.create_counter(f"gen_ai.client.inference.usage.{name}", unit="{token}",
+                                        description=f"{name.replace('.', ' ').replace('_', ' ')} used")
+            for field, name in (("input_tokens", "input_tokens"), ("output_tokens", "output_tokens"),
+                                ("cache_read_tokens", "cache_read.input_tokens"),
+                                ("cache_write_tokens", "cache_write.input_tokens"),
+                                ("reasoning_tokens", "reasoning.output_tokens"))
+        }
+        self.time_to_first_chunk = meter.create_histogram(
+            "gen_ai.client.operation.time_to_first_chunk", unit="s",
+            description="Time from request start to the first streamed chunk",
+            explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
+        self.cost = meter.create_counter("gen_ai.client.cost", unit="USD", description="Cost of GenAI calls in USD")
+        self.operation_cost = meter.create_histogram(
+            "gen_ai.client.operation.cost", unit="USD", description="Cost of one GenAI call in USD",
+            explicit_bucket_boundaries_advisory=list(COST_BUCKETS))
+        self.savings = meter.create_counter("gen_ai.client.cost.savings", unit="USD",
+                                            description="USD saved by prompt caching and discounts")
+        self.unpriced = meter.create_counter("gen_ai.client.operation.unpriced", unit="{call}",
+                                             description="Calls that could not be priced")
+
+    # -- start --------------------------------------------------------------------------------------------
+
+    def start(self, call: CallRecord, request_attributes: Mapping[str, Any] | None = None) -> CallRecord:
+        """Open the call's span (or adopt a peer's GenAI span) and make it current during the SDK call."""
+        call.attribution = self.attribution.span_attributes()
+        attrs: dict[str, Any] = {OPERATION: call.operation, PROVIDER: call.provider}
+        if call.request_model:
+            attrs[REQUEST_MODEL] = call.request_model
+        if call.server_address:
+            attrs[SERVER_ADDRESS] = call.server_address
+        if call.server_port:
+            attrs[SERVER_PORT] = call.server_port
+        if call.streaming:
+            attrs[REQUEST_STREAM] = True
+        if request_attributes:
+            attrs.update(request_attributes)
+        attrs.update(call.attribution)
+        peer = _peer_genai_span()
+        if peer is not None:
+            call.span, call.peer_span = peer, True
+            peer.set_attributes(call.attribution)
+        else:
+            name = f"{call.operation} {call.request_model}" if call.request_model else call.operation
+            call.span = self.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
+            call._context_token = otel_context.attach(trace.set_span_in_context(call.span))
+        base: dict[str, Any] = {OPERATION: call.operation, PROVIDER: call.provider}
+        if call.request_model:
+            base[REQUEST_MODEL] = call.request_model
+        if call.server_address:
+            base[SERVER_ADDRESS] = call.server_address
+        base.update(self.attribution.metric_attributes(call.attribution))
+        call.metric_base = base
+        return call
+
+    def detach(self, call: CallRecord) -> None:
+        """Stop the span being current (the SDK call returned; a stream may still be running)."""
+        token = call._context_token
+        if token is not None:
+            call._context_token = None
+            try:
+                otel_context.detach(token)  # type: ignore[arg-type]
+            except Exception:  # detached in another context (stream finished elsewhere)
+                logger.debug("otel-llm-cost: context detach failed", exc_info=True)
+
+    # -- finish -------------------------------------------------------------------------------------------
+
+    def finish(self, call: CallRecord, error: BaseException | None = None) -> None:
+        """Price the call, set span attributes, record metrics and end the span. Never raises."""
+        try:
+            self._finish(call, error)
+        except Exception:
+            logger.debug("otel-llm-cost: recording a call failed", exc_info=True)
+            if not call.peer_span:
+                call.span.end()
+
+    def _finish(self, call: CallRecord, error: BaseException | None) -> None:
+        duration = time.perf_counter() - call.start_perf
+        span = call.span
+        attrs: dict[str, Any] = {}
+        metric_attrs = dict(call.metric_base)
+        if call.response_model:
+            attrs[RESPONSE_MODEL] = metric_attrs[RESPONSE_MODEL] = call.response_model
+        if call.response_id:
+            attrs[RESPONSE_ID] = call.response_id
+        if call.finish_reasons:
+            attrs[FINISH_REASONS] = call.finish_reasons
+        if call.service_tier:
+            attrs[SERVICE_TIER] = call.service_tier
+        if error is not None and call.error_type is None:
+            call.error_type = error_type(error)
+        usage = call.usage
+        if usage is not None:
+            _usage_attributes(usage, attrs)
+        result = self._price(call, usage, duration)
+        if isinstance(result, Cost):
+            attrs[COST_AMOUNT] = result.total
+            attrs[COST_CURRENCY] = result.currency
+            attrs[COST_SOURCE] = result.source
+            attrs[PRICE_TABLE] = result.price_table
+            for part, name in COST_PARTS.items():
+                attrs[name] = getattr(result, part)
+        elif result is not None:
+            attrs[UNPRICED_REASON] = result.reason
+        if call.first_chunk is not None:
+            attrs[TIME_TO_FIRST_CHUNK] = call.first_chunk - call.start_perf
+        if call.error_type:
+            attrs[ERROR_TYPE] = call.error_type
+        span.set_attributes(attrs)
+        if call.error_type:
+            span.set_status(Status(StatusCode.ERROR, str(error) if error is not None else call.error_type))
+        self._record_metrics(call, metric_attrs, usage, result, duration)
+        if not call.peer_span:
+            span.end()
+
+    def _price(self, call: CallRecord, usage: Usage | None, duration: float) -> Cost | Unpriced | None:
+        """The call's cost; None for a failed call that reported no usage (nothing billed, nothing unpriced)."""
+        if usage is None and call.provider_cost is None:
+            return None if call.error_type else Unpriced(NO_USAGE, "the response carried no token usage")
+        return self.book.cost(call.provider, call.request_model, usage or Usage(), at=call.start_time,
+                              response_model=call.response_model, service_tier=call.service_tier,
+                              context=call.price_context, duration_s=duration, provider_cost=call.provider_cost)
+
+    def _record_metrics(self, call: CallRecord, attrs: dict[str, Any], usage: Usage | None,
+                        result: Cost | Unpriced | None, duration: float) -> None:
+        if not call.peer_span:  # a peer instrumentation records these two itself: never twice
+            duration_attrs = {**attrs, ERROR_TYPE: call.error_type} if call.error_type else attrs
+            self.duration.record(duration, duration_attrs)
+            if usage is not None:
+                if usage.input_tokens is not None:
+                    self.token_usage.record(usage.input_tokens, {**attrs, TOKEN_TYPE: "input"})
+                if usage.output_tokens is not None:
+                    self.token_usage.record(usage.output_tokens, {**attrs, TOKEN_TYPE: "output"})
+        if usage is not None:
+            for field, counter in self.token_counters.items():
+                value = getattr(usage, field)
+                if value and value > 0:
+                    counter.add(value, {**attrs, TOKEN_MODALITY: _modality(usage, field)})
+        if call.first_chunk is not None:
+            self.time_to_first_chunk.record(call.first_chunk - call.start_perf, attrs)
+        if isinstance(result, Cost):
+            for part, value in result.parts().items():
+                if value:
+                    self.cost.add(value, {**attrs, COST_TYPE: part})
+            self.operation_cost.record(result.total, attrs)
+            if result.cache_savings:
+                self.savings.add(result.cache_savings, {**attrs, COST_TYPE: "cache_read"})
+            if result.discount_savings:
+                self.savings.add(result.discount_savings, {**attrs, COST_TYPE: "discount"})
+        elif result is not None:
+            self.unpriced.add(1, {**attrs, UNPRICED_REASON: result.reason})
+
+
+def _modality(usage: Usage, field: str) -> str:
+    """Text unless the call reported only audio or image tokens in that direction."""
+    if field == "input_tokens" and usage.input_tokens and (usage.input_audio_tokens or usage.input_image_tokens):
+        return "text" if (usage.input_audio_tokens or 0) + (usage.input_image_tokens or 0) < usage.input_tokens \
+            else ("audio" if usage.input_audio_tokens else "image")
+    return "text"
+
+
+def _usage_attributes(usage: Usage, attrs: dict[str, Any]) -> None:
+    for name, value in ((INPUT_TOKENS, usage.input_tokens), (OUTPUT_TOKENS, usage.output_tokens),
+                        (CACHE_READ_TOKENS, usage.cache_read_tokens), (CACHE_WRITE_TOKENS, usage.cache_write_tokens),
+                        (REASONING_TOKENS, usage.reasoning_tokens)):
+        if value is not None and value.__class__ is int and value >= 0:
+            attrs[name] = value
+
+
+def error_type(error: BaseException) -> str:
+    """Fully-qualified exception class name (builtins unqualified), like the official instrumentations."""
+    cls = type(error)
+    module = cls.__module__
+    if module in ("builtins", "__main__"):
+        return cls.__qualname__
+    top = module.split(".", 1)[0]
+    return f"{top}.{cls.__qualname__}"

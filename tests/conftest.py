@@ -1,0 +1,3 @@
+"""Fixtures shared by every provider's tests."""
+
+from telemetry_fixtures import otel  # noqa: F401

@@ -1,0 +1,226 @@
+"""Errors, providers behind the OpenAI SDK, attribution, concurrency, and never breaking the application."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import httpx2
+import pytest
+import wrapt
+from fake_openai import GPT_4O_MINI_COST, FakeOpenAI
+
+import openai
+import otel_llm_cost
+from otel_llm_cost import attributes
+from telemetry_fixtures import Otel
+
+MESSAGES = [{"role": "user", "content": "hi"}]
+ERROR_BODY = {"error": {"message": "boom", "type": "server_error", "param": None, "code": None}}
+
+
+@pytest.fixture
+def fake() -> FakeOpenAI:
+    return FakeOpenAI()
+
+
+def _uninstrumented_exception(fake: FakeOpenAI) -> BaseException:
+    otel_llm_cost.uninstrument()
+    try:
+        fake.client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    except BaseException as exc:
+        return exc
+    finally:
+        pass
+    raise AssertionError("the simulated API did not fail")
+
+
+@pytest.mark.parametrize(("failure", "sdk_error"), [
+    ((401, {"error": {"message": "bad key", "type": "invalid_request_error", "code": "invalid_api_key"}}),
+     openai.AuthenticationError),
+    ((429, {"error": {"message": "slow down", "type": "requests", "code": "rate_limit_exceeded"}}),
+     openai.RateLimitError),
+    ((500, ERROR_BODY), openai.InternalServerError),
+    (httpx2.ReadTimeout("timed out"), openai.APITimeoutError),
+    (httpx2.ConnectError("connection refused"), openai.APIConnectionError),
+])
+@pytest.mark.parametrize("is_async", [False, True])
+def test_errors_reach_the_caller_unchanged(otel: Otel, fake: FakeOpenAI, failure: object, sdk_error: type,
+                                          is_async: bool) -> None:
+    fake.fail = failure  # type: ignore[assignment]
+    if is_async:
+        async def main() -> None:
+            await fake.async_client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+
+        with pytest.raises(sdk_error) as raised:
+            asyncio.run(main())
+    else:
+        with pytest.raises(sdk_error) as raised:
+            fake.client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert type(raised.value) is sdk_error
+    (span,) = otel.finished()
+    expected_type = f"openai.{sdk_error.__qualname__}"
+    assert span.attributes["error.type"] == expected_type
+    assert span.status.status_code.name == "ERROR"
+    assert "gen_ai.usage.cost.amount" not in span.attributes and "llm_cost.unpriced_reason" not in span.attributes
+    assert otel.metric_count("gen_ai.client.operation.duration", **{"error.type": expected_type}) == 1
+    assert otel.metric_sum("gen_ai.client.cost") == 0
+    assert otel.metric_sum("gen_ai.client.operation.unpriced") == 0
+    # the same exception type and message as without instrumentation
+    bare = _uninstrumented_exception(fake) if not is_async else None
+    if bare is not None:
+        assert type(bare) is type(raised.value) and str(bare) == str(raised.value)
+
+
+@pytest.mark.parametrize(("kwargs", "provider", "address"), [
+    ({"base_url": "https://api.deepseek.com/v1"}, "deepseek", "api.deepseek.com"),
+    ({"base_url": "https://api.groq.com/openai/v1"}, "groq", "api.groq.com"),
+    ({"base_url": "https://api.x.ai/v1"}, "x_ai", "api.x.ai"),
+    ({"base_url": "https://openrouter.ai/api/v1"}, "openrouter", "openrouter.ai"),
+    ({"base_url": "https://api.together.xyz/v1"}, "together_ai", "api.together.xyz"),
+    ({"base_url": "https://api.fireworks.ai/inference/v1"}, "fireworks", "api.fireworks.ai"),
+    ({"base_url": "http://localhost:11434/v1"}, "ollama", "localhost"),
+])
+def test_openai_compatible_providers(otel: Otel, fake: FakeOpenAI, kwargs: dict[str, str], provider: str,
+                                     address: str) -> None:
+    fake.client(**kwargs).chat.completions.create(model="some-model", messages=MESSAGES)
+    (span,) = otel.finished()
+    assert span.attributes["gen_ai.provider.name"] == provider
+    assert span.attributes["server.address"] == address
+
+
+def test_openrouter_reported_cost_wins(otel: Otel, fake: FakeOpenAI) -> None:
+    fake.extra_usage = {"cost": 0.00042, "is_byok": False}
+    fake.client(base_url="https://openrouter.ai/api/v1").chat.completions.create(
+        model="openai/gpt-4o-mini", messages=MESSAGES)
+    (span,) = otel.finished()
+    assert span.attributes["gen_ai.usage.cost.amount"] == 0.00042
+    assert span.attributes["gen_ai.usage.cost.source"] == "provider"
+    assert otel.metric_sum("gen_ai.client.cost") == pytest.approx(0.00042, rel=1e-12)
+
+
+def test_azure_prices_through_response_model(otel: Otel, fake: FakeOpenAI) -> None:
+    client = fake.client(openai.AzureOpenAI, azure_endpoint="https://contoso.openai.azure.com",
+                         api_version="2024-10-21", azure_deployment="prod-gpt4o-mini")
+    client.chat.completions.create(model="prod-gpt4o-mini", messages=MESSAGES)
+    (span,) = otel.finished()
+    assert span.attributes["gen_ai.provider.name"] == "azure.ai.openai"
+    assert span.attributes["server.address"] == "contoso.openai.azure.com"
+    assert span.attributes["gen_ai.usage.cost.amount"] == pytest.approx(GPT_4O_MINI_COST)
+
+
+def test_unknown_model_is_unpriced_and_counted(otel: Otel, fake: FakeOpenAI) -> None:
+    fake.client().chat.completions.create(model="gpt-9-preview", messages=MESSAGES)
+    (span,) = otel.finished()
+    assert span.attributes["llm_cost.unpriced_reason"] == "unknown_model"
+    assert "gen_ai.usage.cost.amount" not in span.attributes
+    assert span.attributes["gen_ai.usage.input_tokens"] == 1500  # tokens are still recorded
+    assert otel.metric_sum("gen_ai.client.operation.unpriced", **{"gen_ai.request.model": "gpt-9-preview"}) == 1
+
+
+def test_attribution_on_spans_and_capped_on_metrics(otel: Otel, fake: FakeOpenAI) -> None:
+    otel.reinstrument(max_attribute_values=2, metric_attributes="feature,team")
+    client = fake.client()
+    for feature in ("search", "chat", "summarise", "translate"):
+        with attributes(feature=feature, team="growth", user_id="u-42"):
+            client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    spans = otel.finished()
+    assert [s.attributes["feature"] for s in spans] == ["search", "chat", "summarise", "translate"]
+    assert all(s.attributes["user_id"] == "u-42" and s.attributes["team"] == "growth" for s in spans)
+    features = {p.attributes.get("feature") for p in otel.metrics()["gen_ai.client.cost"]}
+    assert features == {"search", "chat", "_other"}
+    assert all("user_id" not in p.attributes for p in otel.metrics()["gen_ai.client.cost"])
+    assert otel.metric_sum("gen_ai.client.cost", feature="_other") == pytest.approx(2 * GPT_4O_MINI_COST)
+
+
+def test_attributes_decorator_and_baggage(otel: Otel, fake: FakeOpenAI) -> None:
+    from opentelemetry import baggage, context
+
+    otel.reinstrument(baggage_keys="tenant")
+    client = fake.client()
+
+    @attributes(feature="report")
+    def make_report() -> None:
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+
+    @attributes(feature="async-report")
+    async def make_async_report() -> None:
+        await fake.async_client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+
+    token = context.attach(baggage.set_baggage("tenant", "acme"))
+    try:
+        make_report()
+        asyncio.run(make_async_report())
+    finally:
+        context.detach(token)
+    spans = otel.finished()
+    assert [(s.attributes["feature"], s.attributes["tenant"]) for s in spans] == [
+        ("report", "acme"), ("async-report", "acme")]
+
+
+def test_concurrency_threads_and_tasks(otel: Otel, fake: FakeOpenAI) -> None:
+    client = fake.client()
+
+    def worker(i: int) -> None:
+        with attributes(feature=f"t{i % 2}"):
+            for _ in range(5):
+                client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    async def task(aclient: openai.AsyncOpenAI, i: int) -> None:
+        with attributes(feature=f"a{i % 3}"):
+            stream = await aclient.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=i % 2 == 0)
+            if i % 2 == 0:
+                async for _ in stream:  # type: ignore[union-attr]
+                    pass
+
+    async def main() -> None:
+        aclient = fake.async_client()
+        await asyncio.gather(*(task(aclient, i) for i in range(200)))
+
+    asyncio.run(main())
+    spans = otel.finished()
+    assert len(spans) == 240
+    assert len({s.context.span_id for s in spans}) == 240
+    assert otel.metric_sum("gen_ai.client.cost") == pytest.approx(240 * GPT_4O_MINI_COST, rel=1e-9)
+    assert otel.metric_count("gen_ai.client.operation.cost") == 240
+    by_feature = {f: sum(1 for s in spans if s.attributes["feature"] == f) for f in ("t0", "t1", "a0", "a1", "a2")}
+    assert by_feature == {"t0": 20, "t1": 20, "a0": 67, "a1": 67, "a2": 66}
+
+
+def test_uninstrument_restores_and_double_instrument_is_harmless(otel: Otel, fake: FakeOpenAI) -> None:
+    from openai.resources.chat.completions.completions import Completions
+
+    otel_llm_cost.instrument()  # already instrumented: no second wrapper
+    fake.client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert len(otel.finished()) == 1
+    otel_llm_cost.uninstrument()
+    assert not isinstance(Completions.__dict__["create"], wrapt.ObjectProxy)
+    fake.client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert len(otel.finished()) == 1
+
+
+def test_instrumentation_failures_never_reach_the_app(otel: Otel, fake: FakeOpenAI,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from otel_llm_cost.providers import openai as adapter
+    from otel_llm_cost.providers._base import RUNTIME
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("bug in our code")
+
+    assert RUNTIME.telemetry is not None
+    monkeypatch.setattr(RUNTIME.telemetry.book, "_cost", explode)
+    monkeypatch.setattr(adapter.ChatAdapter, "read_item", explode)
+    client = fake.client()
+    result = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert result.choices[0].message.content == '{"answer": "Paris"}'
+    assert len(list(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))) >= 4
+    spans = otel.finished()
+    assert spans[0].attributes["llm_cost.unpriced_reason"] == "pricing_error"
+    monkeypatch.setattr(adapter.ChatAdapter, "prepare", explode)
+    assert client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES).id == "chatcmpl-abc123"
