@@ -112,11 +112,13 @@ RUNTIME = _Runtime()
 def _wrap_result(result: Any, observer: _CallObserver, is_async: bool) -> Any:
     """Hand the caller the SDK's own result (or a transparent proxy when more is still to come)."""
     cls = type(result)
-    if hasattr(cls, "__anext__") and hasattr(cls, "close"):
-        return AsyncStreamProxy(result, observer)
-    if hasattr(cls, "__next__") and hasattr(cls, "close"):
-        return SyncStreamProxy(result, observer)
-    if hasattr(result, "http_response") and hasattr(cls, "parse"):  # with_raw_response / with_streaming_response
+    # Looked up on the instance, not the class: a peer instrumentation's proxy of the SDK stream counts too.
+    if callable(getattr(result, "close", None)):
+        if callable(getattr(result, "__anext__", None)):
+            return AsyncStreamProxy(result, observer)
+        if callable(getattr(result, "__next__", None)):
+            return SyncStreamProxy(result, observer)
+    if hasattr(result, "http_response") and hasattr(result, "parse"):  # with_raw_response / with_streaming_response
         if cls.__name__ == "LegacyAPIResponse" and not observer.call.streaming:
             # with_raw_response has read the body already; parse() is cached, so reading it costs the caller nothing
             try:
@@ -252,9 +254,12 @@ class LLMCostInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         if current is None or _is_ours(current):
             return
         if _is_peer(current):
-            inner = current.__wrapped__
-            current.__wrapped__ = wrapt.FunctionWrapper(inner, wrapper)
-            self._wrapped.append((cls, method, inner, current))
+            holder = current  # go under the innermost peer wrapper: its GenAI span is current when we run
+            while _is_peer(holder.__wrapped__):
+                holder = holder.__wrapped__
+            inner = holder.__wrapped__
+            holder.__wrapped__ = wrapt.FunctionWrapper(inner, wrapper)
+            self._wrapped.append((cls, method, inner, holder))
         else:
             setattr(cls, method, wrapt.FunctionWrapper(current, wrapper))
             self._wrapped.append((cls, method, current, None))
@@ -267,7 +272,11 @@ class LLMCostInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             current = cls.__dict__.get(method)
             if _is_ours(current):
                 setattr(cls, method, previous)
-            elif _is_peer(current) and _is_ours(current.__wrapped__):
-                current.__wrapped__ = previous  # a peer wrapped us later: take ourselves out from under it
+            else:  # a peer wrapped us later: take ourselves out from under it
+                holder = current
+                while _is_peer(holder) and not _is_ours(holder.__wrapped__):
+                    holder = holder.__wrapped__
+                if _is_peer(holder) and _is_ours(holder.__wrapped__):
+                    holder.__wrapped__ = previous
         self._wrapped = []
         RUNTIME.release(self.name)
