@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # The full test suite: README's second command and what .ci/run calls.
-# Installs everything it needs itself (virtualenv, Python packages), then lints, type-checks and tests.
+# Installs everything it needs itself (virtualenv, Python packages, Debian packages, the collector build,
+# the npm dashboard type checker), then lints, type-checks and tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/venv.sh
+# Each setup step is idempotent and caches outside the checkout (see the scripts themselves).
+for step in scripts/setup.d/*.sh; do
+  [ -e "$step" ] || continue
+  echo "== setup: $step"; bash "$step"
+done
+# End-to-end tests fail (instead of skipping) when a component they need is missing.
+export OTEL_LLM_COST_E2E_REQUIRED=1
 echo "== ruff"; ruff check src tests scripts benchmarks
 echo "== mypy"; mypy
 echo "== pytest"; python -m pytest "$@"
