@@ -6,13 +6,16 @@ tests see exactly what an application would see.
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx2
-
 import openai
+
+# openai 3.x sends through httpx2, 2.x through httpx: serve the simulated API with whichever the SDK uses.
+http: Any = importlib.import_module(openai.DefaultHttpxClient.__mro__[1].__module__.split(".")[0])
+OPENAI_MAJOR = int(openai.__version__.split(".")[0])
 
 SNAPSHOTS = {"gpt-4o-mini": "gpt-4o-mini-2024-07-18", "gpt-4o": "gpt-4o-2024-08-06", "o4-mini": "o4-mini-2025-04-16",
              "gpt-5": "gpt-5-2025-08-07"}
@@ -48,25 +51,25 @@ class FakeOpenAI:
     def client(self, cls: type = openai.OpenAI, **kw: Any) -> Any:
         kw.setdefault("api_key", "sk-test")
         kw.setdefault("max_retries", 0)
-        return cls(http_client=httpx2.Client(transport=httpx2.MockTransport(self.handle)), **kw)
+        return cls(http_client=http.Client(transport=http.MockTransport(self.handle)), **kw)
 
     def async_client(self, cls: type = openai.AsyncOpenAI, **kw: Any) -> Any:
         kw.setdefault("api_key", "sk-test")
         kw.setdefault("max_retries", 0)
-        return cls(http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(self.handle_async)), **kw)
+        return cls(http_client=http.AsyncClient(transport=http.MockTransport(self.handle_async)), **kw)
 
     # -- server ---------------------------------------------------------------------------------------
-    async def handle_async(self, request: httpx2.Request) -> httpx2.Response:
+    async def handle_async(self, request: Any) -> Any:
         return self.handle(request)
 
-    def handle(self, request: httpx2.Request) -> httpx2.Response:
+    def handle(self, request: Any) -> Any:
         body = json.loads(request.content or b"{}")
         self.requests.append(body)
         if isinstance(self.fail, Exception):
             raise self.fail
         if self.fail is not None:
             status, payload = self.fail
-            return httpx2.Response(status, json=payload, headers={"x-request-id": "req_err"})
+            return http.Response(status, json=payload, headers={"x-request-id": "req_err"})
         path = request.url.path
         model = body.get("model", "")
         if "/deployments/" in path:  # Azure: the body names the deployment, the response the real model
@@ -77,21 +80,21 @@ class FakeOpenAI:
             return self._responses(body, model)
         if path.endswith("/embeddings"):
             n = len(body["input"]) if isinstance(body["input"], list) else 1
-            return httpx2.Response(200, json={
+            return http.Response(200, json={
                 "object": "list", "model": SNAPSHOTS.get(model, model),
                 "data": [{"object": "embedding", "index": i, "embedding": [0.01, -0.02, 0.03]} for i in range(n)],
                 "usage": {"prompt_tokens": 8 * n, "total_tokens": 8 * n}})
         if path.endswith("/completions"):
             return self._legacy(body, model)
-        return httpx2.Response(404, json={"error": {"message": "not found", "type": "invalid_request_error"}})
+        return http.Response(404, json={"error": {"message": "not found", "type": "invalid_request_error"}})
 
     def _usage(self, model: str) -> dict[str, Any]:
         return {**chat_usage(model), **self.extra_usage}
 
-    def _chat(self, body: dict[str, Any], model: str) -> httpx2.Response:
+    def _chat(self, body: dict[str, Any], model: str) -> Any:
         served = SNAPSHOTS.get(model, model)
         if not body.get("stream"):
-            return httpx2.Response(200, json={
+            return http.Response(200, json={
                 "id": "chatcmpl-abc123", "object": "chat.completion", "created": 1763900000, "model": served,
                 "service_tier": "default", "system_fingerprint": "fp_1",
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": "{\"answer\": \"Paris\"}",
@@ -110,20 +113,20 @@ class FakeOpenAI:
             events = [{**e, "usage": None} for e in events] + [chunk(None, usage=self._usage(model))]
         return self._stream_response(sse(events))
 
-    def _stream_response(self, payload: bytes) -> httpx2.Response:
+    def _stream_response(self, payload: bytes) -> Any:
         if self.break_stream_after is None:
-            return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=payload)
+            return http.Response(200, headers={"content-type": "text/event-stream"}, content=payload)
         parts = payload.split(b"\n\n")
         keep = self.break_stream_after
 
         def broken() -> Iterator[bytes]:
             for part in parts[:keep]:
                 yield part + b"\n\n"
-            raise httpx2.ReadError("connection reset by peer")
+            raise http.ReadError("connection reset by peer")
 
-        return httpx2.Response(200, headers={"content-type": "text/event-stream"}, content=broken())
+        return http.Response(200, headers={"content-type": "text/event-stream"}, content=broken())
 
-    def _responses(self, body: dict[str, Any], model: str) -> httpx2.Response:
+    def _responses(self, body: dict[str, Any], model: str) -> Any:
         served = SNAPSHOTS.get(model, model)
         usage = {"input_tokens": PROMPT, "output_tokens": COMPLETION, "total_tokens": PROMPT + COMPLETION,
                  "input_tokens_details": {"cached_tokens": CACHED},
@@ -134,7 +137,7 @@ class FakeOpenAI:
                  "status": "completed", "service_tier": "default", "output": [message],
                  "parallel_tool_calls": True, "tool_choice": "auto", "tools": [], "usage": usage}
         if not body.get("stream"):
-            return httpx2.Response(200, json=final)
+            return http.Response(200, json=final)
         created = {**final, "status": "in_progress", "usage": None, "output": []}
         events = [
             {"type": "response.created", "sequence_number": 0, "response": created},
@@ -150,10 +153,10 @@ class FakeOpenAI:
         ]
         return self._stream_response(sse(events, done=False, named=True))
 
-    def _legacy(self, body: dict[str, Any], model: str) -> httpx2.Response:
+    def _legacy(self, body: dict[str, Any], model: str) -> Any:
         usage = {"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17}
         if not body.get("stream"):
-            return httpx2.Response(200, json={
+            return http.Response(200, json={
                 "id": "cmpl-1", "object": "text_completion", "created": 1763900000, "model": model,
                 "choices": [{"index": 0, "text": " Paris", "logprobs": None, "finish_reason": "stop"}],
                 "usage": usage})

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import threading
 
-import httpx2
 import pytest
 import wrapt
-from fake_openai import GPT_4O_MINI_COST, FakeOpenAI
+from fake_openai import GPT_4O_MINI_COST, FakeOpenAI, http
 
 import openai
 import otel_llm_cost
@@ -41,8 +40,8 @@ def _uninstrumented_exception(fake: FakeOpenAI) -> BaseException:
     ((429, {"error": {"message": "slow down", "type": "requests", "code": "rate_limit_exceeded"}}),
      openai.RateLimitError),
     ((500, ERROR_BODY), openai.InternalServerError),
-    (httpx2.ReadTimeout("timed out"), openai.APITimeoutError),
-    (httpx2.ConnectError("connection refused"), openai.APIConnectionError),
+    (http.ReadTimeout("timed out"), openai.APITimeoutError),
+    (http.ConnectError("connection refused"), openai.APIConnectionError),
 ])
 @pytest.mark.parametrize("is_async", [False, True])
 def test_errors_reach_the_caller_unchanged(otel: Otel, fake: FakeOpenAI, failure: object, sdk_error: type,
