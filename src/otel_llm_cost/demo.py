@@ -1,65 +1,295 @@
-"""``otel-llm-cost demo``: what the package computes, with no API key and no network.
+"""``otel-llm-cost demo``: realistic LLM traffic through the real SDKs, priced, in under a minute, no API key.
 
-This first version prices a realistic, fixed day of calls (several providers, cached prompts, a
-reasoning model, a long-context call, a model the table cannot price) and prints the spend table. The
-instrumented-SDK demo against a local simulated provider builds on this once the SDK patches land.
+A SIMULATED provider (``simulated_provider``) listens on 127.0.0.1; the real ``openai`` and ``anthropic``
+clients point their ``base_url`` at it; ``otel_llm_cost.instrument()`` patches them with every instrumentor
+this installation has; the demo application (``demo_workload``) makes its calls; the spend table is read
+from the very metric points that are exported (OTLP with ``--otlp``, a scrape endpoint with
+``--prometheus-port``), so the table and the dashboards agree to the last digit.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import datetime, timezone
+import importlib
+import logging
+import random
+import socket
+import sys
+import threading
+import time
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TextIO
+from urllib.parse import urlsplit
 
-from .pricing import Cost, PriceBook, load_price_book
-from .usage import Usage
+from .demo_summary import format_summary, summarize
+from .tables import usd
 
-# (feature, provider, model, usage, calls) — token counts shaped like real responses
-WORKLOAD: list[tuple[str, str, str, Usage, int]] = [
-    ("support-chat", "openai", "gpt-4o-mini-2024-07-18",
-     Usage(input_tokens=1800, cache_read_tokens=1024, output_tokens=220), 400),
-    ("support-chat", "anthropic", "claude-haiku-4-5-20251001",
-     Usage(input_tokens=5200, cache_read_tokens=4096, output_tokens=310), 250),
-    ("search", "openai", "text-embedding-3-small", Usage(input_tokens=512), 2000),
-    ("report-writer", "anthropic", "claude-sonnet-4-5-20250929",
-     Usage(input_tokens=24000, cache_write_tokens=20000, cache_write_1h_tokens=20000, output_tokens=1800), 12),
-    ("report-writer", "anthropic", "claude-sonnet-4-5-20250929",
-     Usage(input_tokens=26000, cache_read_tokens=20000, output_tokens=2100), 60),
-    ("code-review", "openai", "o4-mini", Usage(input_tokens=3000, output_tokens=6000, reasoning_tokens=4800), 80),
-    ("doc-qa", "gcp.gemini", "gemini-2.5-pro", Usage(input_tokens=250_000, output_tokens=1200), 6),
-    ("doc-qa", "aws.bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
-     Usage(input_tokens=9000, output_tokens=700), 40),
-    ("experiments", "openai", "gpt-9-preview-unreleased", Usage(input_tokens=1000, output_tokens=300), 5),
-]
+DEMO_EXTRA = "pip install 'otel-llm-cost[demo]'   (or: ./scripts/demo.sh from a checkout)"
+SERVICE_NAME = "otel-llm-cost-demo"
 
 
-def run_demo(book: PriceBook | None = None, at: datetime | None = None) -> int:
-    book = book or load_price_book()
-    at = at or datetime.now(timezone.utc)
-    rows: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0, 0.0])
-    unpriced: dict[tuple[str, str], int] = defaultdict(int)
-    for feature, provider, model, usage, calls in WORKLOAD:
-        cost = book.cost(provider, model, usage, at=at)
-        if not isinstance(cost, Cost):
-            unpriced[(provider, model)] += calls
-            continue
-        row = rows[(provider, cost.model, feature)]
-        row[0] += calls
-        row[1] += calls * (usage.input_tokens or 0)
-        row[2] += calls * (usage.output_tokens or 0)
-        row[3] += calls * cost.total
-        row[4] += calls * cost.cache_savings
-    print(f"otel-llm-cost demo: one simulated day of LLM calls, priced with table {book.table_id}\n")
-    print(f"{'provider':<12} {'model':<52} {'feature':<14} {'calls':>6} {'in tok':>11} {'out tok':>9} "
-          f"{'cost USD':>11} {'cache saved':>11}")
-    total = saved = 0.0
-    for (provider, model, feature), (n_calls, tin, tout, cost_sum, save) in sorted(rows.items(),
-                                                                              key=lambda kv: -kv[1][3]):
-        total += cost_sum
-        saved += save
-        print(f"{provider:<12} {model:<52} {feature:<14} {int(n_calls):>6} {int(tin):>11,} {int(tout):>9,} "
-              f"{cost_sum:>11.4f} {save:>11.4f}")
-    print(f"\ntotal spend ${total:,.4f}; prompt caching saved ${saved:,.4f}")
-    for (provider, model), calls in unpriced.items():
-        print(f"UNPRICED: {calls} calls to {provider}/{model} (not in the price table: counted, never $0; "
-              f"add it to a file named by OTEL_LLM_COST_PRICES_FILE)")
+@dataclass
+class DemoOptions:
+    duration: float = 20.0
+    rate: float = 6.0
+    otlp: str | None = None
+    prometheus_port: int | None = None
+    linger: float | None = None
+    seed: int = 7
+
+
+class Progress:
+    """A one-line ANSI progress bar on a terminal; a few plain lines otherwise (CI logs, pipes)."""
+
+    def __init__(self, stream: TextIO, total: float) -> None:
+        self.stream = stream
+        self.total = total
+        self.tty = stream.isatty()
+        self.next_quarter = 0.25
+
+    def update(self, elapsed: float, calls: int, errors: int, cost: float) -> None:
+        done = min(1.0, elapsed / self.total) if self.total else 1.0
+        text = f"{calls} calls, {errors} failed, {usd(cost, 4)} so far"
+        if self.tty:
+            bar = "#" * int(done * 30)
+            self.stream.write(f"\r\x1b[2K[{bar:<30}] {done:4.0%} {elapsed:5.1f}s  {text}")
+            self.stream.flush()
+        elif done >= self.next_quarter:
+            self.stream.write(f"  {done:4.0%} {elapsed:5.1f}s  {text}\n")
+            self.stream.flush()
+            while self.next_quarter <= done:
+                self.next_quarter += 0.25
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _missing(modules: tuple[str, ...]) -> list[str]:
+    out = []
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            out.append(name)
+    return out
+
+
+def _reachable(endpoint: str) -> str | None:
+    """None when something listens at the OTLP endpoint; else why not (checked once, before the run)."""
+    parts = urlsplit(endpoint if "://" in endpoint else f"http://{endpoint}")
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 4318), timeout=2):
+            return None
+    except OSError as error:
+        return str(error)
+
+
+class _Telemetry:
+    """The demo's OpenTelemetry SDK: in-memory reader (the table) + optional OTLP and Prometheus exporters."""
+
+    def __init__(self, options: DemoOptions) -> None:
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import InMemoryMetricReader, MetricReader
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace import TracerProvider
+
+        resource = Resource.create({"service.name": SERVICE_NAME, "deployment.environment.name": "demo"})
+        self.memory = InMemoryMetricReader()
+        readers: list[MetricReader] = [self.memory]
+        self.tracer_provider = TracerProvider(resource=resource)
+        if options.otlp:
+            from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+            from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+            from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+            base = options.otlp.rstrip("/")
+            base = base if "://" in base else f"http://{base}"
+            readers.append(PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=f"{base}/v1/metrics"),
+                                                         export_interval_millis=5000))
+            self.tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{base}/v1/traces")))
+        if options.prometheus_port is not None:
+            from opentelemetry.exporter.prometheus import PrometheusMetricReader
+            from prometheus_client import start_http_server
+
+            start_http_server(options.prometheus_port, addr="127.0.0.1")
+            readers.append(PrometheusMetricReader())
+        self.meter_provider = MeterProvider(metric_readers=readers, resource=resource)
+
+    def summary_data(self) -> Any:
+        return self.memory.get_metrics_data()
+
+    def shutdown(self) -> None:
+        self.meter_provider.shutdown()  # a last OTLP export of the final values
+        self.tracer_provider.shutdown()
+
+
+def _instrument(tel: _Telemetry) -> dict[str, bool]:
+    """Instrument with every instrumentor this installation registers; name -> active."""
+    import otel_llm_cost
+    from otel_llm_cost.providers import INSTRUMENTORS
+
+    otel_llm_cost.instrument(tracer_provider=tel.tracer_provider, meter_provider=tel.meter_provider)
+    active = {}
+    for name, target in INSTRUMENTORS.items():
+        module_name, class_name = target.split(":")
+        try:
+            instrumentor = getattr(importlib.import_module(module_name), class_name)()
+            active[name] = bool(instrumentor.is_instrumented_by_opentelemetry)
+        except Exception:
+            active[name] = False
+    return active
+
+
+def _clients(base_url: str, available: set[str]) -> Any:
+    from .demo_workload import Clients
+
+    openai_client = anthropic_client = None
+    if "openai" in available:
+        import openai
+
+        openai_client = openai.OpenAI(base_url=f"{base_url}/v1", api_key="sk-simulated", max_retries=0, timeout=30)
+    if "anthropic" in available:
+        import anthropic
+
+        anthropic_client = anthropic.Anthropic(base_url=base_url, api_key="sk-ant-simulated", max_retries=0,
+                                               timeout=30)
+    return Clients(openai_client, anthropic_client)
+
+
+def _running_cost(tel: _Telemetry) -> float:
+    data = tel.summary_data()
+    total = 0.0
+    for rm in getattr(data, "resource_metrics", None) or ():
+        for sm in rm.scope_metrics:
+            for metric in sm.metrics:
+                if metric.name == "gen_ai.client.cost":
+                    total += sum(p.value for p in metric.data.data_points)
+    return total
+
+
+def _drive(options: DemoOptions, tel: _Telemetry, base_url: str, available: set[str], out: TextIO) -> Counter[str]:
+    """Make calls at ``rate`` per second for ``duration`` seconds; returns calls made per provider."""
+    from .demo_workload import make_call, pick
+
+    clients = _clients(base_url, available)
+    rng = random.Random(options.seed)
+    made: Counter[str] = Counter()
+    failed: Counter[str] = Counter()
+    lock = threading.Lock()
+    progress = Progress(sys.stderr, options.duration)
+    pending: list[Future[None]] = []
+
+    def one(scenario: Any, call_rng: random.Random, extra: dict[str, str]) -> None:
+        error = make_call(scenario, clients, call_rng, extra)
+        with lock:
+            made[scenario.provider] += 1
+            if error:
+                failed[error] += 1
+
+    workers = max(4, min(32, int(options.rate * 2)))
+    start = time.monotonic()
+    last_draw = 0.0
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="demo-app") as pool:
+        i = 0
+        while True:
+            now = time.monotonic() - start
+            due = i / options.rate
+            if due >= options.duration:
+                break
+            if now >= due:
+                scenario, extra = pick(rng, available)
+                pending.append(pool.submit(one, scenario, random.Random(rng.getrandbits(32)), extra))
+                i += 1
+                continue
+            if now - last_draw >= 0.25:
+                progress.update(now, sum(made.values()), sum(failed.values()), _running_cost(tel))
+                last_draw = now
+            time.sleep(min(0.05, due - now))
+        for future in pending:
+            future.result()
+    progress.update(options.duration, sum(made.values()), sum(failed.values()), _running_cost(tel))
+    progress.close()
+    if failed:
+        out.write("provider errors the app saw (simulated): "
+                  + ", ".join(f"{n} x {name}" for name, n in sorted(failed.items())) + "\n")
+    return made
+
+
+def run_demo(options: DemoOptions | None = None, out: TextIO | None = None) -> int:
+    """Run the demo and print the spend table; 0 on success, 2 when a demo dependency is missing."""
+    options = options or DemoOptions()
+    out = out or sys.stdout
+    if _missing(("opentelemetry.sdk",)):
+        print(f"otel-llm-cost demo needs the OpenTelemetry SDK: {DEMO_EXTRA}", file=sys.stderr)
+        return 2
+    available = {sdk for sdk in ("openai", "anthropic") if not _missing((sdk,))}
+    if not available:
+        print(f"otel-llm-cost demo needs the openai and anthropic SDKs: {DEMO_EXTRA}", file=sys.stderr)
+        return 2
+    exporters = [m for flag, m in ((options.otlp, "opentelemetry.exporter.otlp.proto.http"),
+                                   (options.prometheus_port is not None, "opentelemetry.exporter.prometheus"))
+                 if flag and _missing((m,))]
+    if exporters:
+        print(f"otel-llm-cost demo: {', '.join(exporters)} is not installed: {DEMO_EXTRA}", file=sys.stderr)
+        return 2
+    if options.otlp and (why := _reachable(options.otlp)):
+        print(f"otel-llm-cost demo: cannot reach the OTLP endpoint {options.otlp} ({why}); start a collector "
+              "(./scripts/local-stack.sh up) or leave out --otlp", file=sys.stderr)
+        return 2
+    from .simulated_provider import SimulatedProviderServer
+
+    logging.getLogger("otel_llm_cost").setLevel(logging.ERROR)  # unpriced models are reported in the table
+    try:
+        tel = _Telemetry(options)
+    except OSError as error:
+        print(f"otel-llm-cost demo: cannot serve metrics on 127.0.0.1:{options.prometheus_port}: {error}",
+              file=sys.stderr)
+        return 2
+    active = _instrument(tel)
+    with SimulatedProviderServer(seed=options.seed) as server:
+        out.write(f"otel-llm-cost demo: {options.duration:g}s of LLM traffic at {options.rate:g} calls/s through the "
+                  f"real {' and '.join(sorted(available))} SDKs\n")
+        out.write(f"provider: SIMULATED, on {server.base_url} (no API key, no network, no real model)\n")
+        out.write("instrumentors: " + ", ".join(f"{n} {'on' if on else 'OFF'}" for n, on in active.items()) + "\n")
+        if options.otlp:
+            out.write(f"exporting metrics and traces over OTLP/HTTP to {options.otlp}\n")
+        if options.prometheus_port is not None:
+            out.write(f"serving metrics on http://127.0.0.1:{options.prometheus_port}/metrics\n")
+        out.flush()
+        made = _drive(options, tel, server.base_url, available, out)
+    import otel_llm_cost
+
+    otel_llm_cost.uninstrument()
+    summary = summarize(tel.summary_data())
+    recorded = {provider for provider, _model, _feature in summary.rows}
+    out.write("\n" + format_summary(summary) + "\n")
+    for provider, count in sorted(made.items()):
+        if provider not in recorded and count:
+            out.write(f"note: {count} {provider} calls were not recorded: no instrumentor for the {provider} SDK "
+                      "is installed here (see `otel-llm-cost doctor`)\n")
+    if abs(summary.operation_cost - summary.total().cost) > 1e-9:
+        out.write(f"WARNING: cost counter {summary.total().cost!r} != operation cost {summary.operation_cost!r}\n")
+    out.flush()
+    if options.prometheus_port is not None:
+        _linger(options, out)
+    tel.shutdown()
     return 0
+
+
+def _linger(options: DemoOptions, out: TextIO) -> None:
+    """Keep the scrape endpoint up after the run, so Prometheus gets the final values."""
+    if options.linger == 0:
+        return
+    until = f"for {options.linger:g}s" if options.linger else "until Ctrl-C"
+    out.write(f"still serving http://127.0.0.1:{options.prometheus_port}/metrics {until}\n")
+    out.flush()
+    deadline = time.monotonic() + options.linger if options.linger else None
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
