@@ -7,10 +7,11 @@ venv="${OTEL_LLM_COST_VENV:-$root/.venv}"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-stamp="$venv/.installed-$(cat "$root/pyproject.toml" | sha256sum | cut -c1-16)"
+extras="${OTEL_LLM_COST_EXTRAS:-dev}"
+stamp="$venv/.installed-$(cat "$root/pyproject.toml" | sha256sum | cut -c1-16)-${extras//,/-}"
 if [ ! -f "$stamp" ]; then
   "$venv/bin/python" -m pip install --quiet --upgrade pip
-  "$venv/bin/python" -m pip install --quiet -e "$root[${OTEL_LLM_COST_EXTRAS:-dev}]"
+  "$venv/bin/python" -m pip install --quiet -e "$root[$extras]"
   touch "$stamp"
 fi
 export PATH="$venv/bin:$PATH"
