@@ -9,6 +9,7 @@ observer's ``end`` runs exactly once, so the span ends and what was seen is reco
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import wrapt
@@ -193,6 +194,102 @@ class RawResponseProxy(_Finisher, wrapt.ObjectProxy[Any]):
             return close_async()
         self._self_end(None)
         return result
+
+
+class ManagedObserver(Observer, Protocol):
+    """An observer whose call was started (span current) by ``ManagedStreamProxy`` on enter."""
+
+    def detach(self) -> None:
+        """Stop the call's span being current (the SDK's enter has returned)."""
+
+
+class ManagedStreamProxy(wrapt.ObjectProxy[Any]):
+    """A stream *manager* (anthropic ``messages.stream()``) whose request runs on ``__enter__``/``__aenter__``.
+
+    The call starts only then (``begin()``), so a manager that is never entered records nothing, and the
+    request (and any span the SDK makes for it) runs while our span is current. ``attach(entered, wrap)``
+    is the provider's: it puts ``wrap(raw_stream)`` (our stream proxy) where the SDK's stream object reads
+    its raw items, so iterating, ``text_stream``, ``get_final_message()`` and ``close()`` are all seen.
+    """
+
+    def __init__(self, wrapped: Any, begin: Callable[[], ManagedObserver | None],
+                 attach: Callable[[Any, Callable[[Any], Any]], None]) -> None:
+        super().__init__(wrapped)
+        self._self_begin = begin
+        self._self_attach = attach
+        self._self_stream: SyncStreamProxy | AsyncStreamProxy | None = None
+
+    def _self_start(self) -> ManagedObserver | None:
+        try:
+            return self._self_begin()
+        except Exception:
+            logger.debug("otel-llm-cost: could not start a call record", exc_info=True)
+            return None
+
+    def _self_entered(self, observer: ManagedObserver, entered: Any, proxy_type: type) -> Any:
+        observer.detach()
+
+        def wrap(raw: Any) -> Any:
+            self._self_stream = proxy_type(raw, observer)
+            return self._self_stream
+
+        try:
+            self._self_attach(entered, wrap)
+        except Exception:  # an SDK whose internals moved: the call is still recorded, without usage
+            logger.debug("otel-llm-cost: could not observe a managed stream", exc_info=True)
+            if self._self_stream is None:
+                _end_once(observer, None)
+        return entered
+
+    def _self_failed(self, observer: ManagedObserver, error: BaseException) -> None:
+        observer.detach()
+        _end_once(observer, error)
+
+    def _self_exited(self) -> None:
+        stream = self._self_stream
+        if stream is not None:
+            stream._self_end(None)
+
+    def __enter__(self) -> Any:
+        observer = self._self_start()
+        if observer is None:
+            return self.__wrapped__.__enter__()
+        try:
+            entered = self.__wrapped__.__enter__()
+        except BaseException as error:
+            self._self_failed(observer, error)
+            raise
+        return self._self_entered(observer, entered, SyncStreamProxy)
+
+    def __exit__(self, *exc_info: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(*exc_info)
+        finally:
+            self._self_exited()
+
+    async def __aenter__(self) -> Any:
+        observer = self._self_start()
+        if observer is None:
+            return await self.__wrapped__.__aenter__()
+        try:
+            entered = await self.__wrapped__.__aenter__()
+        except BaseException as error:
+            self._self_failed(observer, error)
+            raise
+        return self._self_entered(observer, entered, AsyncStreamProxy)
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(*exc_info)
+        finally:
+            self._self_exited()
+
+
+def _end_once(observer: Observer, error: BaseException | None) -> None:
+    try:
+        observer.on_end(error)
+    except Exception:
+        logger.debug("otel-llm-cost: finishing a call failed", exc_info=True)
 
 
 def _looks_like_stream(obj: Any) -> bool:

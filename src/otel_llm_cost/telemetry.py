@@ -67,9 +67,9 @@ class CallRecord:
     """Provider-neutral facts of one call, filled by the adapter; read by ``Telemetry.finish``."""
 
     __slots__ = ("_context_token", "attribution", "error_type", "finish_reasons", "first_chunk", "metric_base",
-                 "operation", "peer_span", "price_context", "provider", "provider_cost", "request_model",
-                 "response_id", "response_model", "server_address", "server_port", "service_tier", "span",
-                 "start_perf", "start_time", "streaming", "usage")
+                 "operation", "peer_span", "price_context", "price_request_model_first", "provider", "provider_cost",
+                 "request_model", "response_id", "response_model", "server_address", "server_port", "service_tier",
+                 "span", "start_perf", "start_time", "streaming", "usage")
 
     def __init__(self, operation: str, provider: str, request_model: str | None, server_address: str | None,
                  server_port: int | None, streaming: bool) -> None:
@@ -86,6 +86,9 @@ class CallRecord:
         self.service_tier: str | None = None
         self.price_context: dict[str, str] | None = None
         self.provider_cost: float | None = None
+        # Price by the request model before the response model (Bedrock: the request's inference-profile id
+        # carries the region prefix that sets the price; the response names only the bare model).
+        self.price_request_model_first = False
         self.error_type: str | None = None
         self.first_chunk: float | None = None
         self.start_perf = time.perf_counter()
@@ -95,6 +98,11 @@ class CallRecord:
         self.attribution: Mapping[str, str] = {}
         self.metric_base: dict[str, Any] = {}
         self._context_token: object | None = None
+
+    def restart_clock(self) -> None:
+        """The request starts now, not when the record was made (a stream manager entered later)."""
+        self.start_perf = time.perf_counter()
+        self.start_time = datetime.now(timezone.utc)
 
     def mark_first_chunk(self) -> None:
         if self.first_chunk is None:
@@ -250,8 +258,11 @@ class Telemetry:
         """The call's cost; None for a failed call that reported no usage (nothing billed, nothing unpriced)."""
         if usage is None and call.provider_cost is None:
             return None if call.error_type else Unpriced(NO_USAGE, "the response carried no token usage")
-        return self.book.cost(call.provider, call.request_model, usage or Usage(), at=call.start_time,
-                              response_model=call.response_model, service_tier=call.service_tier,
+        model, response_model = call.request_model, call.response_model
+        if call.price_request_model_first and model:
+            model, response_model = response_model, model
+        return self.book.cost(call.provider, model, usage or Usage(), at=call.start_time,
+                              response_model=response_model, service_tier=call.service_tier,
                               context=call.price_context, duration_s=duration, provider_cost=call.provider_cost)
 
     def _record_metrics(self, call: CallRecord, attrs: dict[str, Any], usage: Usage | None,

@@ -17,7 +17,7 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type:
 
 from ..attribution import Attribution
 from ..config import Settings
-from ..streams import AsyncStreamProxy, RawResponseProxy, SyncStreamProxy
+from ..streams import AsyncStreamProxy, ManagedStreamProxy, RawResponseProxy, SyncStreamProxy
 from ..telemetry import CallRecord, Telemetry
 
 logger = logging.getLogger("otel_llm_cost")
@@ -41,6 +41,9 @@ class Adapter:
     """How one SDK surface is read; subclasses override what they need."""
 
     operation = "chat"
+    # True for a method returning a stream manager whose request runs on enter (anthropic messages.stream()):
+    # the call then starts on enter, and attach_stream() installs our stream proxy in what enter returned.
+    managed = False
 
     def prepare(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Prepared | None:
         raise NotImplementedError
@@ -51,6 +54,10 @@ class Adapter:
     def read_item(self, call: CallRecord, item: Any, state: Any) -> bool:
         """Fill facts from one streamed item; return False to hide it from the caller."""
         return True
+
+    def attach_stream(self, entered: Any, wrap: Callable[[Any], Any]) -> None:
+        """For ``managed`` adapters: replace the raw stream inside ``entered`` by ``wrap(raw_stream)``."""
+        raise NotImplementedError
 
 
 class _CallObserver:
@@ -71,6 +78,9 @@ class _CallObserver:
 
     def on_end(self, error: BaseException | None) -> None:
         self.telemetry.finish(self.call, error)
+
+    def detach(self) -> None:
+        self.telemetry.detach(self.call)
 
 
 class _Runtime:
@@ -134,17 +144,31 @@ def _wrap_result(result: Any, observer: _CallObserver, is_async: bool) -> Any:
     return result
 
 
-def _begin(instrumentor: LLMCostInstrumentor, adapter: Adapter, instance: Any, args: tuple[Any, ...],
-           kwargs: dict[str, Any]) -> tuple[_CallObserver, dict[str, Any]] | None:
+def _prepare(instrumentor: LLMCostInstrumentor, adapter: Adapter, instance: Any, args: tuple[Any, ...],
+             kwargs: dict[str, Any]) -> tuple[Telemetry, Prepared] | None:
     telemetry = RUNTIME.telemetry
     if telemetry is None or not instrumentor.is_instrumented_by_opentelemetry:
         return None
     try:
         prepared = adapter.prepare(instance, args, kwargs)
-        if prepared is None:
-            return None
-        call = telemetry.start(prepared.call, prepared.request_attributes)
-        return _CallObserver(telemetry, adapter, call, prepared.state), prepared.kwargs
+    except Exception:
+        logger.debug("otel-llm-cost: could not read a request", exc_info=True)
+        return None
+    return None if prepared is None else (telemetry, prepared)
+
+
+def _start(telemetry: Telemetry, adapter: Adapter, prepared: Prepared) -> _CallObserver:
+    call = telemetry.start(prepared.call, prepared.request_attributes)
+    return _CallObserver(telemetry, adapter, call, prepared.state)
+
+
+def _begin(instrumentor: LLMCostInstrumentor, adapter: Adapter, instance: Any, args: tuple[Any, ...],
+           kwargs: dict[str, Any]) -> tuple[_CallObserver, dict[str, Any]] | None:
+    found = _prepare(instrumentor, adapter, instance, args, kwargs)
+    if found is None:
+        return None
+    try:
+        return _start(found[0], adapter, found[1]), found[1].kwargs
     except Exception:
         logger.debug("otel-llm-cost: could not start a call record", exc_info=True)
         return None
@@ -197,16 +221,54 @@ def async_wrapper(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callab
     return wrapper
 
 
+def managed_wrapper(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callable[..., Any]:
+    """For a (sync or async) stream manager: the request facts are read now, the call starts on enter."""
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        found = _prepare(instrumentor, adapter, instance, args, kwargs)
+        if found is None:
+            return wrapped(*args, **kwargs)
+        telemetry, prepared = found
+        manager = wrapped(*args, **prepared.kwargs)
+
+        def begin() -> _CallObserver:
+            prepared.call.restart_clock()
+            return _start(telemetry, adapter, prepared)
+
+        try:
+            return ManagedStreamProxy(manager, begin, adapter.attach_stream)
+        except Exception:
+            logger.debug("otel-llm-cost: could not proxy a stream manager", exc_info=True)
+            return manager
+
+    setattr(wrapper, _MARK, True)
+    return wrapper
+
+
+WrapperFactory = Callable[["LLMCostInstrumentor", Adapter], Callable[..., Any]]
+
+
 class Target:
-    """One method to wrap: ``module``, ``Class.method``, the adapter reading it, and whether it is async."""
+    """One method to wrap: ``module``, ``Class.method``, the adapter reading it, and whether it is async.
 
-    __slots__ = ("adapter", "is_async", "method", "module")
+    ``factory`` makes a wrapper of another shape than one call per invocation (e.g. batch results, where
+    each item is a call of its own); it must mark its wrapper with ``mark_ours``."""
 
-    def __init__(self, module: str, method: str, adapter: Adapter, is_async: bool = False) -> None:
+    __slots__ = ("adapter", "factory", "is_async", "method", "module")
+
+    def __init__(self, module: str, method: str, adapter: Adapter, is_async: bool = False,
+                 factory: WrapperFactory | None = None) -> None:
         self.module = module
         self.method = method
         self.adapter = adapter
         self.is_async = is_async
+        self.factory = factory
+
+
+def mark_ours(wrapper: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a wrapper as ours (so instrumenting twice, peers and uninstrument recognise it)."""
+    setattr(wrapper, _MARK, True)
+    return wrapper
 
 
 def _is_ours(attr: Any) -> bool:
@@ -246,7 +308,12 @@ class LLMCostInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             except (ImportError, AttributeError):
                 logger.debug("otel-llm-cost: %s.%s not present in this SDK version", target.module, target.method)
                 continue
-            make = async_wrapper if target.is_async else sync_wrapper
+            if target.factory is not None:
+                make = target.factory
+            elif target.adapter.managed:
+                make = managed_wrapper
+            else:
+                make = async_wrapper if target.is_async else sync_wrapper
             self._wrap(cls, method, make(self, target.adapter))
 
     def _wrap(self, cls: Any, method: str, wrapper: Callable[..., Any]) -> None:

@@ -1,0 +1,333 @@
+"""Anthropic SDK (2.x, on httpx2): first-party, Bedrock and Vertex clients, sync and async.
+
+Surfaces: ``messages.create`` (plain and ``stream=True``), the ``messages.stream()`` helper and
+``messages.parse`` (both bypass ``create``), the ``beta.messages`` variants, the copies of those methods the
+Bedrock and Vertex beta resources take at import time, raw-response variants, and ``messages.batches.results``
+(each succeeded item is a call of its own, priced at the batch rate). ``count_tokens`` is not billable and
+is left alone: no span, no metric (the SDK's own ``anthropic.messages.count_tokens`` span, if on, remains).
+
+Usage (docs/anthropic.md): Anthropic's ``input_tokens`` EXCLUDES the cache, so the conventions' input total is
+``input_tokens + cache_creation_input_tokens + cache_read_input_tokens``; 1-hour cache writes come from
+``cache_creation.ephemeral_1h_input_tokens``; thinking tokens are the reasoning subset of output; web searches
+are priced per request. Streams report usage on ``message_start`` and cumulatively on ``message_delta``:
+later values overwrite, never add.
+
+The SDK's own spans (``anthropic.messages.create``): with ``OTEL_LLM_COST_ANTHROPIC_NATIVE_SPANS=keep``
+(default) they are left alone and become children of our span (ours is current during the request); they
+carry tokens but no cost and no metrics, so our metrics count every call once. ``disable`` sets the SDK's
+own switch ``ANTHROPIC_OPEN_TELEMETRY=false`` (read when a client is constructed) unless the user set it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Callable, Collection
+from typing import Any
+
+from ..pricing.book import service_tier_context
+from ..telemetry import CallRecord, Telemetry
+from ..usage import Usage
+from ._base import RUNTIME, Adapter, LLMCostInstrumentor, Prepared, Target, logger, mark_ours
+
+_INSTRUMENTS = ("anthropic >= 2.0.0, < 3",)
+_NATIVE_SWITCH = "ANTHROPIC_OPEN_TELEMETRY"
+# anthropic 2.x has no sampling parameters (temperature, top_p, top_k) any more
+_REQUEST_PARAMS = (("max_tokens", "gen_ai.request.max_tokens"),)
+# client class name fragment -> gen_ai.provider.name, for SDK versions whose clients do not name it
+_CLIENT_PROVIDERS = (("Bedrock", "aws.bedrock"), ("AWS", "aws.bedrock"), ("Vertex", "gcp.vertex_ai"),
+                     ("GoogleCloud", "gcp.vertex_ai"), ("Foundry", "azure.ai.inference"))
+
+
+def _given(value: Any) -> bool:
+    return value is not None and type(value).__name__ not in ("NotGiven", "Omit")
+
+
+def _int(value: Any) -> int | None:
+    return value if value.__class__ is int else None
+
+
+def _server(instance: Any) -> tuple[str, str | None, int | None]:
+    """(gen_ai.provider.name, server.address, server.port) of the resource's client."""
+    client = getattr(instance, "_client", None)
+    provider = getattr(client, "_gen_ai_provider_name", None)
+    if not isinstance(provider, str):
+        name = type(client).__name__
+        provider = next((p for part, p in _CLIENT_PROVIDERS if part in name), "anthropic")
+    url = getattr(client, "base_url", None)
+    host = getattr(url, "host", None) or None
+    port = getattr(url, "port", None)
+    return provider, host, None if port in (443, None) else port
+
+
+def _request_attributes(kwargs: dict[str, Any]) -> dict[str, Any]:
+    attrs: dict[str, Any] = {}
+    for param, name in _REQUEST_PARAMS:
+        value = kwargs.get(param)
+        if _given(value) and isinstance(value, (int, float)) and not isinstance(value, bool):
+            attrs[name] = value
+    stop = kwargs.get("stop_sequences")
+    if _given(stop) and isinstance(stop, (list, tuple)):
+        attrs["gen_ai.request.stop_sequences"] = [str(s) for s in stop]
+    return attrs
+
+
+class _Counts:
+    """Anthropic usage fields as reported so far; a later report of a field overwrites it (streams)."""
+
+    __slots__ = ("cache_1h", "cache_read", "cache_write", "compaction", "input", "output", "speed", "thinking",
+                 "tier", "web_searches")
+
+    def __init__(self) -> None:
+        self.input: int | None = None
+        self.output: int | None = None
+        self.cache_read: int | None = None
+        self.cache_write: int | None = None
+        self.cache_1h: int | None = None
+        self.thinking: int | None = None
+        self.web_searches: int | None = None
+        self.tier: str | None = None
+        self.speed: str | None = None
+        self.compaction: tuple[int, int, int, int] | None = None  # input, output, cache read, cache write
+
+    def read(self, usage: Any) -> None:
+        """Take every field ``usage`` (``Usage``, ``BetaUsage`` or a stream's ``MessageDeltaUsage``) reports."""
+        for slot, field in (("input", "input_tokens"), ("output", "output_tokens"),
+                            ("cache_read", "cache_read_input_tokens"), ("cache_write", "cache_creation_input_tokens")):
+            value = _int(getattr(usage, field, None))
+            if value is not None:
+                setattr(self, slot, value)
+        value = _int(getattr(getattr(usage, "cache_creation", None), "ephemeral_1h_input_tokens", None))
+        if value is not None:
+            self.cache_1h = value
+        value = _int(getattr(getattr(usage, "output_tokens_details", None), "thinking_tokens", None))
+        if value is not None:
+            self.thinking = value
+        value = _int(getattr(getattr(usage, "server_tool_use", None), "web_search_requests", None))
+        if value is not None:
+            self.web_searches = value
+        for slot in ("tier", "speed"):
+            text = getattr(usage, "service_tier" if slot == "tier" else "speed", None)
+            if isinstance(text, str) and text:
+                setattr(self, slot, text)
+        iterations = getattr(usage, "iterations", None)
+        if isinstance(iterations, list):
+            # compaction runs are billed but NOT included in the top-level counts (BetaUsage docs)
+            parts = [it for it in iterations if getattr(it, "type", None) == "compaction"]
+            if parts:
+                def total(field: str) -> int:
+                    return sum(_int(getattr(it, field, None)) or 0 for it in parts)
+
+                self.compaction = (total("input_tokens"), total("output_tokens"), total("cache_read_input_tokens"),
+                                   total("cache_creation_input_tokens"))
+
+    def usage(self) -> Usage | None:
+        """The conventions' Usage: input INCLUDES cache reads and writes; output includes thinking."""
+        if self.input is None and self.output is None:
+            return None
+        cache_read, cache_write = self.cache_read or 0, self.cache_write or 0
+        extra_in = extra_out = 0
+        if self.compaction is not None:
+            c_in, extra_out, c_read, c_write = self.compaction
+            cache_read, cache_write = cache_read + c_read, cache_write + c_write
+            extra_in = c_in + c_read + c_write
+        total_in = None if self.input is None else self.input + (self.cache_read or 0) + (self.cache_write or 0)
+        return Usage(
+            input_tokens=None if total_in is None else total_in + extra_in,
+            output_tokens=None if self.output is None else self.output + extra_out,
+            cache_read_tokens=cache_read if self.cache_read is not None or self.compaction else None,
+            cache_write_tokens=cache_write if self.cache_write is not None or self.compaction else None,
+            cache_write_1h_tokens=self.cache_1h,
+            reasoning_tokens=self.thinking,
+            web_searches=self.web_searches or None,
+        )
+
+    def apply(self, call: CallRecord) -> None:
+        call.usage = self.usage()
+        if self.tier:
+            call.service_tier = self.tier
+        if self.speed == "fast":  # priced as a variant of its own, together with the service tier
+            call.price_context = {**(service_tier_context(self.tier) or {}), "speed": "fast"}
+
+
+def _message_facts(call: CallRecord, message: Any) -> None:
+    model = getattr(message, "model", None)
+    if isinstance(model, str) and model:
+        call.response_model = model
+    mid = getattr(message, "id", None)
+    if isinstance(mid, str) and mid:
+        call.response_id = mid
+    reason = getattr(message, "stop_reason", None)
+    if isinstance(reason, str) and reason:
+        call.finish_reasons = [reason]
+
+
+class MessagesAdapter(Adapter):
+    """messages.create / parse (plain or ``stream=True``), beta too; ``managed`` for the ``stream()`` helper."""
+
+    operation = "chat"
+
+    def __init__(self, managed: bool = False) -> None:
+        self.managed = managed
+
+    def prepare(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Prepared | None:
+        provider, host, port = _server(instance)
+        model = kwargs.get("model")
+        streaming = self.managed or kwargs.get("stream") is True
+        call = CallRecord(self.operation, provider, model if isinstance(model, str) else None, host, port, streaming)
+        call.price_request_model_first = provider == "aws.bedrock"
+        return Prepared(call, kwargs, _request_attributes(kwargs), _Counts() if streaming else None)
+
+    def read_result(self, call: CallRecord, result: Any) -> None:
+        _message_facts(call, result)
+        usage = getattr(result, "usage", None)
+        if usage is not None:
+            counts = _Counts()
+            counts.read(usage)
+            counts.apply(call)
+
+    def read_item(self, call: CallRecord, item: Any, state: Any) -> bool:
+        kind = getattr(item, "type", None)
+        if kind == "message_start":
+            message = getattr(item, "message", None)
+            _message_facts(call, message)
+            usage = getattr(message, "usage", None)
+        elif kind == "message_delta":
+            reason = getattr(getattr(item, "delta", None), "stop_reason", None)
+            if isinstance(reason, str) and reason:
+                call.finish_reasons = [reason]
+            usage = getattr(item, "usage", None)
+        else:
+            return True
+        if usage is not None and isinstance(state, _Counts):
+            state.read(usage)
+            state.apply(call)
+        return True
+
+    def attach_stream(self, entered: Any, wrap: Callable[[Any], Any]) -> None:
+        # MessageStream reads every event (iteration, text_stream, get_final_message, close) from _raw_stream
+        entered._raw_stream = wrap(entered._raw_stream)
+
+
+_MESSAGES = MessagesAdapter()
+_STREAM_HELPER = MessagesAdapter(managed=True)
+
+
+# -- message batches: every succeeded result is a call of its own ------------------------------------------
+
+class _SeenIds:
+    """Message ids already recorded, so reading a batch's results twice does not count its cost twice."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.ids: OrderedDict[str, None] = OrderedDict()
+        self.limit = limit
+
+    def first_time(self, message_id: str) -> bool:
+        if message_id in self.ids:
+            return False
+        self.ids[message_id] = None
+        if len(self.ids) > self.limit:
+            self.ids.popitem(last=False)
+        return True
+
+
+_SEEN = _SeenIds()
+
+
+class _BatchObserver:
+    """Observer of a results stream: records one call per succeeded item as the caller reads it."""
+
+    __slots__ = ("instance", "telemetry")
+
+    def __init__(self, telemetry: Telemetry, instance: Any) -> None:
+        self.telemetry = telemetry
+        self.instance = instance
+
+    def on_item(self, item: Any) -> bool:
+        result = getattr(item, "result", None)
+        message = getattr(result, "message", None)
+        mid = getattr(message, "id", None)
+        if getattr(result, "type", None) != "succeeded" or not isinstance(mid, str) or not _SEEN.first_time(mid):
+            return True
+        provider, host, port = _server(self.instance)
+        model = getattr(message, "model", None)
+        call = CallRecord("chat", provider, model if isinstance(model, str) else None, host, port, False)
+        self.telemetry.start(call)
+        self.telemetry.detach(call)
+        _MESSAGES.read_result(call, message)
+        call.service_tier = call.service_tier or "batch"
+        self.telemetry.finish(call)
+        return True
+
+    def on_result(self, result: Any) -> None:
+        """Results are only streamed."""
+
+    def on_end(self, error: BaseException | None) -> None:
+        """Each item was recorded as it passed."""
+
+
+def _batch_results_wrapper(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callable[..., Any]:
+    from ..streams import AsyncStreamProxy, SyncStreamProxy
+
+    def observed(result: Any, instance: Any, proxy: type) -> Any:
+        telemetry = RUNTIME.telemetry
+        if telemetry is None or not instrumentor.is_instrumented_by_opentelemetry:
+            return result
+        try:
+            return proxy(result, _BatchObserver(telemetry, instance))
+        except Exception:
+            logger.debug("otel-llm-cost: could not observe batch results", exc_info=True)
+            return result
+
+    if adapter is _ASYNC_BATCH:
+        async def async_wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                                kwargs: dict[str, Any]) -> Any:
+            return observed(await wrapped(*args, **kwargs), instance, AsyncStreamProxy)
+
+        return mark_ours(async_wrapper)
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        return observed(wrapped(*args, **kwargs), instance, SyncStreamProxy)
+
+    return mark_ours(wrapper)
+
+
+_SYNC_BATCH = Adapter()
+_ASYNC_BATCH = Adapter()
+
+
+class AnthropicInstrumentor(LLMCostInstrumentor):
+    """Entry point ``llm_cost_anthropic``: cost and tokens for every call made through the ``anthropic`` SDK."""
+
+    name = "anthropic"
+    instruments: Collection[str] = _INSTRUMENTS
+
+    def targets(self) -> list[Target]:
+        out: list[Target] = []
+        for module in ("anthropic.resources.messages.messages", "anthropic.resources.beta.messages.messages",
+                       # import-time copies of the first-party beta methods: wrapping the originals misses them
+                       "anthropic.lib.bedrock._beta_messages", "anthropic.lib.vertex._beta_messages"):
+            for cls in ("Messages", "AsyncMessages"):
+                is_async = cls == "AsyncMessages"
+                out.append(Target(module, f"{cls}.create", _MESSAGES, is_async))
+                out.append(Target(module, f"{cls}.parse", _MESSAGES, is_async))
+                out.append(Target(module, f"{cls}.stream", _STREAM_HELPER))  # a plain def in both
+        for module in ("anthropic.resources.messages.batches", "anthropic.resources.beta.messages.batches"):
+            out.append(Target(module, "Batches.results", _SYNC_BATCH, factory=_batch_results_wrapper))
+            out.append(Target(module, "AsyncBatches.results", _ASYNC_BATCH, True, factory=_batch_results_wrapper))
+        return out
+
+    def _instrument(self, **kwargs: Any) -> None:
+        super()._instrument(**kwargs)
+        self._set_native_switch = False
+        settings = RUNTIME.settings
+        if settings is not None and settings.anthropic_native_spans == "disable" \
+                and not os.environ.get(_NATIVE_SWITCH):
+            os.environ[_NATIVE_SWITCH] = "false"  # the SDK's own switch, read by clients constructed from now on
+            self._set_native_switch = True
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        if getattr(self, "_set_native_switch", False) and os.environ.get(_NATIVE_SWITCH) == "false":
+            del os.environ[_NATIVE_SWITCH]
+        self._set_native_switch = False
+        super()._uninstrument(**kwargs)
