@@ -157,17 +157,60 @@ def cmd_prices_check(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from .demo import DemoOptions, run_demo
 
-    return run_demo()
+    return run_demo(DemoOptions(duration=args.duration, rate=args.rate, otlp=args.otlp,
+                                prometheus_port=args.prometheus_port, linger=args.linger, seed=args.seed))
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .doctor import run_doctor
+
+    return run_doctor(prometheus=args.prometheus)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import run_report
+
+    return run_report(args.prometheus, args.since)
+
+
+def _positive(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"must be above 0: {value!r}")
+    return number
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="otel-llm-cost", description="LLM call cost: prices and telemetry.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="show what otel-llm-cost computes (no API key, no network)")
+    demo = sub.add_parser("demo", help="realistic LLM traffic through the real SDKs against a local SIMULATED "
+                                       "provider, priced and summarised (no API key, no network)")
+    demo.add_argument("--duration", type=_positive, default=20.0, metavar="SECONDS", help="how long (default 20)")
+    demo.add_argument("--rate", type=_positive, default=6.0, metavar="CALLS", help="calls per second (default 6)")
+    demo.add_argument("--otlp", metavar="ENDPOINT", default=None,
+                      help="also send metrics and traces over OTLP/HTTP, e.g. http://127.0.0.1:4318 (a collector)")
+    demo.add_argument("--prometheus-port", type=int, default=None, metavar="PORT",
+                      help="serve the metrics for scraping on 127.0.0.1:PORT/metrics")
+    demo.add_argument("--linger", type=float, default=None, metavar="SECONDS",
+                      help="with --prometheus-port: keep serving this long after the run (default: until Ctrl-C)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed of the workload (default 7)")
     demo.set_defaults(func=cmd_demo)
+
+    doctor = sub.add_parser("doctor", help="what is installed, instrumented and configured; a fix for each problem")
+    doctor.add_argument("--prometheus", metavar="URL", default=None,
+                        help="also check that this Prometheus receives otel-llm-cost metrics and has the rules")
+    doctor.set_defaults(func=cmd_doctor)
+
+    report = sub.add_parser("report", help="spend by provider, model, service and feature, from Prometheus")
+    report.add_argument("--prometheus", metavar="URL", required=True, help="e.g. http://127.0.0.1:9090")
+    report.add_argument("--since", default="24h", help="window, a Prometheus duration (default 24h; 30m, 7d ...)")
+    report.set_defaults(func=cmd_report)
 
     price = sub.add_parser("price", help="show a model's prices and the cost of a call")
     price.add_argument("model")
