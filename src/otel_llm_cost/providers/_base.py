@@ -271,13 +271,18 @@ def mark_ours(wrapper: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+# A peer's uninstrument through opentelemetry's unwrap() does setattr(cls, name, getattr(cls, name).__wrapped__),
+# which leaves a *bound* wrapper of what was under it on the class: ours too, when we were under the peer.
+_WRAPPERS = (wrapt.FunctionWrapper, wrapt.BoundFunctionWrapper)
+
+
 def _is_ours(attr: Any) -> bool:
-    return isinstance(attr, wrapt.FunctionWrapper) and getattr(attr._self_wrapper, _MARK, False)
+    return isinstance(attr, _WRAPPERS) and getattr(attr._self_wrapper, _MARK, False)
 
 
 def _is_peer(attr: Any) -> bool:
     """Another instrumentation's wrapt wrapper (official genai-*, OpenLLMetry, OpenLIT...)."""
-    return isinstance(attr, wrapt.FunctionWrapper) and not _is_ours(attr)
+    return isinstance(attr, _WRAPPERS) and not _is_ours(attr)
 
 
 class LLMCostInstrumentor(BaseInstrumentor):  # type: ignore[misc]
@@ -318,7 +323,9 @@ class LLMCostInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
     def _wrap(self, cls: Any, method: str, wrapper: Callable[..., Any]) -> None:
         current = cls.__dict__.get(method)
-        if current is None or _is_ours(current):
+        if isinstance(current, wrapt.BoundFunctionWrapper) and _is_ours(current):
+            current = current.__wrapped__  # ours, left bound on the class by a peer's unwrap(): start afresh
+        elif current is None or _is_ours(current):
             return
         if _is_peer(current):
             holder = current  # go under the innermost peer wrapper: its GenAI span is current when we run
@@ -333,17 +340,16 @@ class LLMCostInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
     def _uninstrument(self, **kwargs: Any) -> None:
         for cls, method, previous, holder in reversed(getattr(self, "_wrapped", [])):
-            if holder is not None:
-                holder.__wrapped__ = previous
-                continue
+            if holder is not None and _is_ours(holder.__wrapped__):
+                holder.__wrapped__ = previous  # the peer we went under (it may have left the class already)
             current = cls.__dict__.get(method)
-            if _is_ours(current):
+            if _is_ours(current):  # ours on top: we wrapped first, or the peer above us uninstrumented
                 setattr(cls, method, previous)
             else:  # a peer wrapped us later: take ourselves out from under it
-                holder = current
-                while _is_peer(holder) and not _is_ours(holder.__wrapped__):
-                    holder = holder.__wrapped__
-                if _is_peer(holder) and _is_ours(holder.__wrapped__):
-                    holder.__wrapped__ = previous
+                parent = current
+                while _is_peer(parent) and not _is_ours(parent.__wrapped__):
+                    parent = parent.__wrapped__
+                if _is_peer(parent) and _is_ours(parent.__wrapped__):
+                    parent.__wrapped__ = previous
         self._wrapped = []
         RUNTIME.release(self.name)
