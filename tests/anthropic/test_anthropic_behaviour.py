@@ -223,7 +223,7 @@ def _genai_spans(otel: Otel) -> list[Any]:
 
 
 @pytest.mark.parametrize("peer_first", [True, False], ids=["peer-then-ours", "ours-then-peer"])
-@pytest.mark.parametrize("surface", ["create", "stream"])
+@pytest.mark.parametrize("surface", ["create", "stream", "helper"])
 def test_official_genai_anthropic_alongside(otel: Otel, genai_peer: Any, fake: FakeAnthropic, peer_first: bool,
                                             surface: str) -> None:
     otel_llm_cost.uninstrument()
