@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The Anthropic tests again on the oldest 2.x SDK (anthropic 2.0.0; the main venv has the current 2.x).
+# A second virtualenv, cached outside the checkout and rebuilt only when this script or pyproject.toml change,
+# holds anthropic==2.0.0, our package (editable), the peer instrumentation and the test dependencies.
+# Usage: scripts/test-compat-anthropic.sh [extra pytest args]   (runs tests/anthropic)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+version="2.0.0"
+venv="${XDG_CACHE_HOME:-$HOME/.cache}/otel-llm-cost/venv-anthropic-$version"
+stamp="$venv/.installed-$(cat scripts/test-compat-anthropic.sh pyproject.toml | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  echo "== test-compat-anthropic: building $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --upgrade pip
+  "$venv/bin/python" -m pip install --quiet -e "$root" \
+    "anthropic==$version" "botocore>=1.34" "pydantic>=2" "pytest>=8" \
+    "opentelemetry-sdk>=1.27" "opentelemetry-distro>=0.48b0" \
+    "opentelemetry-exporter-otlp-proto-http>=1.27" \
+    "opentelemetry-instrumentation-genai-anthropic>=1.3b0,<2" "opentelemetry-util-genai>=1.3b0,<2"
+  touch "$stamp"
+fi
+"$venv/bin/python" -c "import anthropic, sys; v = anthropic.__version__; print('== test-compat-anthropic: anthropic', v); sys.exit(v != '$version')"
+PATH="$venv/bin:$PATH" "$venv/bin/python" -m pytest -p no:cacheprovider tests/anthropic "$@"
