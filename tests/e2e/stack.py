@@ -497,7 +497,8 @@ class Stack:
 
     def __init__(self, workdir: Path, binaries: Mapping[str, Path], *, rule_files: Sequence[str | Path] | None,
                  collector_env: Mapping[str, str] | None, with_alertmanager: bool, with_collector: bool,
-                 prometheus_args: Sequence[str], scrape_targets: Sequence[str]) -> None:
+                 prometheus_args: Sequence[str], scrape_targets: Sequence[str],
+                 collector_configs: Sequence[Path] = (COLLECTOR_CONFIG,)) -> None:
         self.workdir = workdir
         self.webhook = Webhook()
         self.alertmanager: Alertmanager | None = None
@@ -512,7 +513,7 @@ class Stack:
             self.prometheus.start()
             if with_collector:
                 env = {"OTELCOL_PROMETHEUS_RW_ENDPOINT": self.prometheus.remote_write_url, **(collector_env or {})}
-                self.collector = Collector(binaries["otelcol"], workdir, env=env)
+                self.collector = Collector(binaries["otelcol"], workdir, configs=collector_configs, env=env)
                 self.collector.start()
         except BaseException:
             self.close()
@@ -600,17 +601,21 @@ class Stack:
 def start_stack(workdir: Path, *, rule_files: Sequence[str | Path] | None = None,
                 collector_env: Mapping[str, str] | None = None, with_alertmanager: bool = True,
                 with_collector: bool = True, prometheus_args: Sequence[str] = (),
-                scrape_targets: Sequence[str] = ()) -> Iterator[Stack]:
+                scrape_targets: Sequence[str] = (),
+                collector_configs: Sequence[Path] = (COLLECTOR_CONFIG,)) -> Iterator[Stack]:
     """Start a stack in ``workdir`` (a temp dir); stop every process when the block ends.
 
     ``rule_files``: default prometheus/rules/*.yaml; pass your own list (e.g. the repo rules plus a test budget
-    file) to change it. ``collector_env``: extra OTELCOL_* settings. The binaries come from ``require()``.
+    file) to change it. ``collector_env``: extra OTELCOL_* settings. ``collector_configs``: config files the
+    collector merges in order (default: collector-config/otelcol.yaml alone; add a fragment to override parts).
+    The binaries come from ``require()``.
     """
     names = ["prometheus"] + (["alertmanager"] if with_alertmanager else []) + (["otelcol"] if with_collector else [])
     binaries = require(*names)
     stack = Stack(workdir, binaries, rule_files=rule_files, collector_env=collector_env,
                   with_alertmanager=with_alertmanager, with_collector=with_collector,
-                  prometheus_args=prometheus_args, scrape_targets=scrape_targets)
+                  prometheus_args=prometheus_args, scrape_targets=scrape_targets,
+                  collector_configs=collector_configs)
     try:
         yield stack
     finally:
