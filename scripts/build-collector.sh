@@ -20,6 +20,11 @@ if [ -x "$bin" ] && "$bin" --version >/dev/null 2>&1; then
 fi
 
 command -v go >/dev/null || { echo "build-collector: 'go' (>= 1.26) is not on PATH" >&2; exit 1; }
+goversion="$(go env GOVERSION)"   # e.g. go1.26.8
+IFS=. read -r major minor _ <<<"${goversion#go}"
+if [ "${major:-0}" -lt 1 ] || { [ "$major" = 1 ] && [ "${minor:-0}" -lt 26 ]; }; then
+  echo "build-collector: $goversion is too old; the collector's modules need Go >= 1.26" >&2; exit 1
+fi
 # The builder takes the version of the core components it pins (all components share it).
 version="$(sed -n 's|.*go\.opentelemetry\.io/collector/receiver/otlpreceiver \(v[0-9.]*\).*|\1|p' "$manifest")"
 [ -n "$version" ] || { echo "build-collector: no otlpreceiver version in $manifest" >&2; exit 1; }
