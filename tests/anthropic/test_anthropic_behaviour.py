@@ -288,3 +288,42 @@ def test_instrumentation_failures_never_reach_the_app(otel: Otel, fake: FakeAnth
     with client.messages.stream(model=MODEL, max_tokens=10, messages=MESSAGES) as stream:
         stream.until_done()
     assert len(otel.finished()) == 3
+
+
+def test_concurrency_threads_and_tasks(otel: Otel, fake: FakeAnthropic) -> None:
+    import threading
+
+    from otel_llm_cost import attributes
+
+    client = fake.client()
+
+    def worker(i: int) -> None:
+        with attributes(feature=f"t{i % 2}"):
+            for _ in range(5):
+                client.messages.create(model=MODEL, max_tokens=10, messages=MESSAGES)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    async def task(aclient: Any, i: int) -> None:
+        with attributes(feature=f"a{i % 2}"):
+            if i % 2:
+                await aclient.messages.create(model=MODEL, max_tokens=10, messages=MESSAGES)
+            else:
+                async with aclient.messages.stream(model=MODEL, max_tokens=10, messages=MESSAGES) as stream:
+                    await stream.until_done()
+
+    async def main() -> None:
+        aclient = fake.async_client()
+        await asyncio.gather(*(task(aclient, i) for i in range(100)))
+
+    asyncio.run(main())
+    spans = otel.finished()
+    assert len(spans) == 130 and len({s.context.span_id for s in spans}) == 130
+    assert all(s.parent is None for s in spans)  # no call became the parent of another
+    assert otel.metric_sum("gen_ai.client.cost") == pytest.approx(130 * SONNET_COST, rel=1e-9)
+    by_feature = {f: sum(1 for s in spans if s.attributes["feature"] == f) for f in ("t0", "t1", "a0", "a1")}
+    assert by_feature == {"t0": 15, "t1": 15, "a0": 50, "a1": 50}

@@ -6,7 +6,7 @@ Bedrock and Vertex beta resources take at import time, raw-response variants, an
 (each succeeded item is a call of its own, priced at the batch rate). ``count_tokens`` is not billable and
 is left alone: no span, no metric (the SDK's own ``anthropic.messages.count_tokens`` span, if on, remains).
 
-Usage (docs/anthropic.md): Anthropic's ``input_tokens`` EXCLUDES the cache, so the conventions' input total is
+Usage (see docs/anthropic.md): Anthropic's ``input_tokens`` EXCLUDES the cache, so the conventions' input total is
 ``input_tokens + cache_creation_input_tokens + cache_read_input_tokens``; 1-hour cache writes come from
 ``cache_creation.ephemeral_1h_input_tokens``; thinking tokens are the reasoning subset of output; web searches
 are priced per request. Streams report usage on ``message_start`` and cumulatively on ``message_delta``:
@@ -34,9 +34,9 @@ _INSTRUMENTS = ("anthropic >= 2.0.0, < 3",)
 _NATIVE_SWITCH = "ANTHROPIC_OPEN_TELEMETRY"
 # anthropic 2.x has no sampling parameters (temperature, top_p, top_k) any more
 _REQUEST_PARAMS = (("max_tokens", "gen_ai.request.max_tokens"),)
-# client class name fragment -> gen_ai.provider.name, for SDK versions whose clients do not name it
-_CLIENT_PROVIDERS = (("Bedrock", "aws.bedrock"), ("AWS", "aws.bedrock"), ("Vertex", "gcp.vertex_ai"),
-                     ("GoogleCloud", "gcp.vertex_ai"), ("Foundry", "azure.ai.inference"))
+# client class name fragment -> gen_ai.provider.name, for clients that do not name it (every 2.x client has
+# ``_gen_ai_provider_name``; AnthropicAWS/GoogleCloud/Foundry inherit "anthropic", as the SDK's own spans say)
+_CLIENT_PROVIDERS = (("Bedrock", "aws.bedrock"), ("Vertex", "gcp.vertex_ai"))
 
 
 def _given(value: Any) -> bool:
