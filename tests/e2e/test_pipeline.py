@@ -69,10 +69,11 @@ def assert_exact_by(stack: Stack, calls: list[dict[str, Any]], selector: str) ->
 
 
 def test_costs_reach_prometheus_exactly(stack: Stack, tmp_path: Path) -> None:
-    """Two apps (old and new deployment-environment attribute): every ledger dollar arrives, with labels."""
+    """Two apps, one over OTLP/HTTP with deployment.environment, one over OTLP/gRPC with only the newer
+    deployment.environment.name: every ledger dollar arrives, with the labels."""
     old_style, new_style = tmp_path / "checkout.json", tmp_path / "search.json"
     checkout = stack.app_env("checkout-api", "staging")
-    search = {**stack.app_env("search-api", "ignored"),
+    search = {**stack.app_env("search-api", "ignored", protocol="grpc"),
               "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment.name=production"}
     # Both at once: independent processes, and it halves the wall time.
     first = spawn_instrumented_app(APP, ["--out", str(old_style), "--rounds", "3"], checkout)
@@ -105,6 +106,10 @@ def test_costs_reach_prometheus_exactly(stack: Stack, tmp_path: Path) -> None:
     assert set(by_label(stack, "sum by (team) (gen_ai_client_cost_USD_total)", "team")) == {"growth", "core"}
     # The resource processor must not override an explicit deployment.environment.
     assert stack.query('gen_ai_client_cost_USD_total{deployment_environment="ignored"}') == []
+    # Both OTLP receivers were in use.
+    assert stack.collector is not None
+    for transport in ("http", "grpc"):
+        assert collector_metric(stack.collector, "otelcol_receiver_accepted_metric_points", transport=transport) > 0
 
 
 
@@ -149,12 +154,13 @@ def test_prometheus_configs_pass_promtool(stack: Stack) -> None:
         assert done.returncode == 0, (config, done.stdout, done.stderr)
 
 
-def collector_metric(collector: Collector, name: str) -> float:
+def collector_metric(collector: Collector, name: str, **labels: str) -> float:
     """Sum of one of the collector's own counters (its telemetry endpoint, Prometheus text; with or without
-    the _total suffix, which depends on the collector version)."""
+    the _total suffix, which depends on the collector version), over the series with these labels."""
     text = http_get_text(collector.telemetry_url)
     names = tuple(f"{n}{end}" for n in (name, f"{name}_total") for end in ("{", " "))
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(names))
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith(names) and all(f'{k}="{v}"' in line for k, v in labels.items()))
 
 
 def test_traces_go_to_the_configured_backend_or_are_dropped_cleanly(stack_factory: Any, tmp_path: Path) -> None:
