@@ -238,7 +238,7 @@ def run_demo(options: DemoOptions | None = None, out: TextIO | None = None) -> i
         return 2
     if options.otlp and (why := _reachable(options.otlp)):
         print(f"otel-llm-cost demo: cannot reach the OTLP endpoint {options.otlp} ({why}); start a collector "
-              "(./scripts/local-stack.sh up) or leave out --otlp", file=sys.stderr)
+              "(./scripts/local-stack.sh start) or leave out --otlp", file=sys.stderr)
         return 2
     from .simulated_provider import SimulatedProviderServer
 

@@ -207,7 +207,7 @@ def _endpoint(lines: list[tuple[str, str, str]], env: Mapping[str, str], exporte
             lines.append((OK, f"OTLP endpoint {url}: reachable", ""))
     except OSError as error:
         lines.append((WARN, f"OTLP endpoint {url}: nothing answers on {host}:{port} ({error})",
-                      "start a collector (./scripts/local-stack.sh up, or see collector-config/README.md) or "
+                      "start a collector (./scripts/local-stack.sh start, or see collector-config/README.md) or "
                       "set OTEL_EXPORTER_OTLP_ENDPOINT"))
 
 
@@ -248,7 +248,7 @@ def _prices(report: Report, files: tuple[str, ...], env: Mapping[str, str], toda
     from .pricing.overrides import PriceFileError, load_override_file
 
     lines = report.section("Price table and overrides")
-    book = load_price_book()
+    book = load_price_book([])  # the bundled table; the override files are checked one by one below
     table_id = book.table_id
     stamp = table_id.rsplit("@", 1)[-1] if "@" in table_id else ""
     try:
