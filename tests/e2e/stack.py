@@ -321,7 +321,12 @@ class Prometheus:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         argv = [str(self.binary), f"--config.file={self.config_path}", f"--storage.tsdb.path={self.data_dir}",
                 f"--web.listen-address={LOOPBACK}:{self.port}", "--web.enable-remote-write-receiver",
-                "--web.enable-lifecycle", "--log.level=warn", *self.extra_args]
+                "--web.enable-lifecycle",
+                # Alerts that fire before the notifier has discovered Alertmanager (its first ~5 s) are
+                # dropped and re-sent only after this delay (default 1m): keep tests fast.
+                "--rules.alert.resend-delay=1s", *self.extra_args]
+        if not any(a.startswith("--log.level") for a in self.extra_args):
+            argv.append("--log.level=warn")
         self._process = _Process("prometheus", argv, self.workdir / "prometheus.log")
         self._process.start(f"{self.url}/-/ready")
 

@@ -20,6 +20,7 @@ from stack import (
     REPO,
     Collector,
     Stack,
+    collector_cache_path,
     finish_app,
     free_port,
     http_get_text,
@@ -232,3 +233,30 @@ def test_prometheus_outage_loses_no_cost(stack: Stack, tmp_path: Path) -> None:
     assert during is not None and during > before, (before, during)
     at_restart = stack.query_value("sum(gen_ai_client_cost_USD_total)", at=restarted_at - 1)
     assert at_restart is not None and at_restart > during, (during, at_restart)
+
+
+def test_harness_evaluates_rules_and_delivers_alerts(stack_factory: Any, tmp_path: Path) -> None:
+    """The plumbing the rule/alert tests rely on: rule files loaded, evaluated every second, alerts routed
+    through the real Alertmanager to the in-process webhook."""
+    rules = tmp_path / "harness-rules.yaml"
+    rules.write_text(json.dumps({"groups": [{"name": "harness", "rules": [
+        {"record": "e2e:harness:one", "expr": "vector(1)"},
+        {"alert": "E2EHarnessAlways", "expr": "e2e:harness:one > 0", "labels": {"severity": "info"},
+         "annotations": {"summary": "always firing"}}]}]}))
+    stack = stack_factory(rule_files=[rules], with_collector=False)
+    assert stack.wait_for("e2e:harness:one", timeout=15)[0]["value"][1] == "1"
+    firing = stack.wait_for_alert("E2EHarnessAlways", timeout=30)
+    assert firing[0]["labels"]["severity"] == "info"
+    assert firing[0]["annotations"]["summary"] == "always firing"
+    assert {r["name"] for r in stack.prometheus.rules()} == {"e2e:harness:one", "E2EHarnessAlways"}
+    assert stack.alertmanager is not None and stack.alertmanager.alerts()
+
+
+def test_build_script_reuses_the_cached_collector() -> None:
+    """scripts/build-collector.sh prints the cached binary at once when the manifest did not change."""
+    binary = require("otelcol")["otelcol"]
+    started = time.monotonic()
+    done = subprocess.run(["bash", str(REPO / "scripts" / "build-collector.sh")], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert done.stdout.strip() == str(binary) == str(collector_cache_path())
+    assert time.monotonic() - started < 10
