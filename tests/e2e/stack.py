@@ -54,7 +54,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -224,7 +224,7 @@ class _Process:
         return self.proc.pid if self.proc is not None else None
 
     def stop(self, timeout: float = 15.0) -> None:
-        """SIGTERM by PID (`timeout` passes it on), then SIGKILL if it lingers."""
+        """SIGTERM by PID (`timeout` passes it on), then SIGKILL to the server and `timeout` if it lingers."""
         proc, self.proc = self.proc, None
         if proc is None or proc.poll() is not None:
             return
@@ -232,7 +232,9 @@ class _Process:
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            for pid in reversed(_descendants(proc.pid)):  # the server first, then its `timeout` parent
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             proc.wait(timeout=5)
 
     def log(self, tail: int = 60) -> str:
