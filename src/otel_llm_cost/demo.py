@@ -193,26 +193,33 @@ def _drive(options: DemoOptions, tel: _Telemetry, base_url: str, available: set[
     workers = max(4, min(32, int(options.rate * 2)))
     start = time.monotonic()
     last_draw = 0.0
+    interrupted = False
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="demo-app") as pool:
         i = 0
-        while True:
-            now = time.monotonic() - start
-            due = i / options.rate
-            if due >= options.duration:
-                break
-            if now >= due:
-                scenario, extra = pick(rng, available)
-                pending.append(pool.submit(one, scenario, random.Random(rng.getrandbits(32)), extra))
-                i += 1
-                continue
-            if now - last_draw >= 0.25:
-                progress.update(now, sum(made.values()), sum(failed.values()), _running_cost(tel))
-                last_draw = now
-            time.sleep(min(0.05, due - now))
+        try:
+            while True:
+                now = time.monotonic() - start
+                due = i / options.rate
+                if due >= options.duration:
+                    break
+                if now >= due:
+                    scenario, extra = pick(rng, available)
+                    pending.append(pool.submit(one, scenario, random.Random(rng.getrandbits(32)), extra))
+                    i += 1
+                    continue
+                if now - last_draw >= 0.25:
+                    progress.update(now, sum(made.values()), sum(failed.values()), _running_cost(tel))
+                    last_draw = now
+                time.sleep(min(0.05, due - now))
+        except KeyboardInterrupt:  # Ctrl-C: stop making calls, finish those in flight, still print the table
+            interrupted = True
         for future in pending:
             future.result()
-    progress.update(options.duration, sum(made.values()), sum(failed.values()), _running_cost(tel))
+    elapsed = time.monotonic() - start if interrupted else options.duration
+    progress.update(elapsed, sum(made.values()), sum(failed.values()), _running_cost(tel))
     progress.close()
+    if interrupted:
+        out.write(f"interrupted after {elapsed:.1f}s: the table covers the calls made so far\n")
     if failed:
         out.write("provider errors the app saw (simulated): "
                   + ", ".join(f"{n} x {name}" for name, n in sorted(failed.items())) + "\n")
