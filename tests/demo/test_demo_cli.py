@@ -1,0 +1,82 @@
+"""``otel-llm-cost demo`` as a newcomer meets it: the progress bar on a terminal, plain lines in a log, Ctrl-C,
+and clear messages when an option cannot work."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from cli.demo_harness import parse_printed
+
+BIN = Path(sys.executable).with_name("otel-llm-cost")
+
+
+def test_terminal_progress_bar_and_ctrl_c_still_prints_the_table() -> None:
+    master, slave = os.openpty()  # stderr is a terminal: the ANSI bar; stdout a pipe: the table
+    proc = subprocess.Popen(["timeout", "--signal=KILL", "120", str(BIN), "demo", "--duration", "60"],
+                            stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL, text=True)
+    os.close(slave)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"calls," not in seen and time.monotonic() < deadline:  # the bar is drawing
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                seen += os.read(master, 4096)
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGINT)  # `timeout` passes it on to the demo, like a Ctrl-C
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        while select.select([master], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        os.close(master)
+    assert b"\r\x1b[2K[" in seen and b"] " in seen, seen[-300:]
+    assert proc.returncode == 0, out
+    assert "interrupted after" in out
+    printed = parse_printed(out)
+    assert printed.calls > 0 and printed.total_cost > 0
+
+
+def test_log_friendly_progress_lines() -> None:
+    done = subprocess.run([str(BIN), "demo", "--duration", "2", "--rate", "5"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "\x1b[" not in done.stderr
+    assert " 100%" in done.stderr and "calls," in done.stderr
+    assert "provider: SIMULATED, on http://127.0.0.1:" in done.stdout
+    assert "instrumentors: llm_cost_openai on" in done.stdout
+
+
+def test_options_that_cannot_work_say_why() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    otlp = subprocess.run([str(BIN), "demo", "--otlp", f"http://127.0.0.1:{dead}"], capture_output=True,
+                          text=True, timeout=60)
+    assert otlp.returncode == 2
+    assert f"cannot reach the OTLP endpoint http://127.0.0.1:{dead}" in otlp.stderr
+    assert "scripts/local-stack.sh start" in otlp.stderr
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        taken = busy.getsockname()[1]
+        port = subprocess.run([str(BIN), "demo", "--prometheus-port", str(taken)], capture_output=True, text=True,
+                              timeout=60)
+    assert port.returncode == 2 and f"cannot serve metrics on 127.0.0.1:{taken}" in port.stderr
+    rate = subprocess.run([str(BIN), "demo", "--rate", "0"], capture_output=True, text=True, timeout=60)
+    assert rate.returncode == 2 and "must be above 0" in rate.stderr
