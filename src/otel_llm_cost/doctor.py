@@ -40,6 +40,10 @@ COST_PEERS = {
     "langfuse": "Langfuse computes cost on its server from the spans it ingests",
     "litellm": "LiteLLM computes its own spend (litellm_spend_metric, response_cost)",
 }
+# variables of this repository's scripts and tests (not library settings): never reported as typos
+_TOOLING_VARS = frozenset({"OTEL_LLM_COST_VENV", "OTEL_LLM_COST_EXTRAS", "OTEL_LLM_COST_CACHE_DIR",
+                           "OTEL_LLM_COST_OTELCOL", "OTEL_LLM_COST_PROMETHEUS", "OTEL_LLM_COST_PROMTOOL",
+                           "OTEL_LLM_COST_ALERTMANAGER", "OTEL_LLM_COST_AMTOOL", "OTEL_LLM_COST_NPM_SCHEMA_DIR"})
 _HIGH_CARDINALITY = ("user", "user_id", "session", "session_id", "request_id", "trace_id", "conversation_id",
                      "customer_id", "email")
 
@@ -236,7 +240,7 @@ def _settings(report: Report, env: Mapping[str, str]) -> tuple[str, ...]:
                               "keep them on spans only (OTEL_LLM_COST_BAGGAGE_KEYS / attributes()), "
                               "not in OTEL_LLM_COST_METRIC_ATTRIBUTES"))
     unknown = sorted(v for v in env if v.startswith("OTEL_LLM_COST_") and v not in ENV_VARS
-                     and not v.startswith("OTEL_LLM_COST_E2E"))
+                     and v not in _TOOLING_VARS and not v.startswith("OTEL_LLM_COST_E2E"))
     for var in unknown:
         lines.append((WARN, f"{var} is set but otel-llm-cost has no such setting (typo?)",
                       "known: " + ", ".join(ENV_VARS)))
