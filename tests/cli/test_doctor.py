@@ -131,3 +131,10 @@ def test_warnings_do_not_fail_but_say_the_fix() -> None:
     # llm_cost_openai disabled: if no other SDK is instrumented, that is a problem; otherwise warnings only
     if "no supported LLM SDK is installed and instrumented" not in done.stdout:
         assert done.returncode == 0, done.stdout
+
+
+def test_an_exporter_that_is_not_installed_is_a_problem(collector_port: int) -> None:
+    done = doctor({**healthy_env(collector_port), "OTEL_METRICS_EXPORTER": "otlp,zipkin_json"})
+    assert done.returncode == 1
+    assert "exporter 'zipkin_json' is not installed, so metrics are dropped" in done.stdout
+    assert "OTEL_METRICS_EXPORTER=otlp,zipkin_json: otlp_proto_http" in done.stdout  # the other one is fine
