@@ -57,6 +57,14 @@ def test_fresh_venv_install_doctor_and_demo(tmp_path: Path) -> None:
     assert "pip install 'otel-llm-cost[demo]'" in bare.stderr
 
     _pip(venv, env, f"{checkout}[demo]")
+    # the demo extra has the HTTP exporter only: plain `otlp` (gRPC by default) is the classic trap
+    doctor = subprocess.run([str(command), "doctor"], capture_output=True, text=True, timeout=120,
+                            env={**env, "OTEL_METRICS_EXPORTER": "otlp", "OTEL_SERVICE_NAME": "fresh"})
+    assert doctor.returncode == 1, doctor.stdout
+    assert "instrumented by entry point llm_cost_openai" in doctor.stdout
+    assert "instrumented by entry point llm_cost_anthropic" in doctor.stdout
+    assert "exporter 'otlp_proto_grpc' is not installed, so metrics are dropped" in doctor.stdout
+    assert "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf" in doctor.stdout
     port = free_port()
     demo = DemoProcess(command, ["--duration", "5", "--prometheus-port", str(port), "--linger", "60"], env)
     try:
