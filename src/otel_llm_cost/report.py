@@ -80,18 +80,20 @@ def _budget_lines(client: PrometheusClient) -> list[str]:
 
     def total(expr: str) -> float | None:
         result = client.query(expr)
-        overall = [v for labels, v in result if "service_name" not in labels]
+        overall = [v for labels, v in result if labels.get("scope") == "total" or (
+            "scope" not in labels and "service_name" not in labels)]
         values = overall or [v for _l, v in result]
         return sum(values) if values else None
 
     parts = []
-    for label, expr in (("month to date", "llm:cost_usd:month_to_date"),
+    for label, expr in (("trailing 24h", "llm:cost_usd:increase1d"),
+                        ("month to date", "llm:cost_usd:month_to_date"),
                         ("projected month end", "llm:cost_usd:projected_month_end"),
                         ("monthly budget", 'llm:budget_usd:monthly{scope="total"}'),
                         ("daily budget", 'llm:budget_usd:daily{scope="total"}')):
         value = total(expr) if expr.split("{")[0] in names else None
         if value is not None:
-            parts.append(f"{label} {usd(value, 2)}")
+            parts.append(f"{label} {usd(value, 2 if 'budget' in label else 4)}")
     return [", ".join(parts)] if parts else []
 
 
