@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Anthropic tests again on the oldest 2.x SDK (anthropic 2.0.0; the main venv has the current 2.x).
 # A second virtualenv, cached outside the checkout and rebuilt only when this script or pyproject.toml change,
-# holds anthropic==2.0.0, our package (editable), the peer instrumentation and the test dependencies.
+# holds anthropic==2.0.0, our package (editable), the peer instrumentations and the test dependencies.
 # Usage: scripts/test-compat-anthropic.sh [extra pytest args]   (runs tests/anthropic)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,7 +18,8 @@ if [ ! -f "$stamp" ]; then
     "anthropic==$version" "botocore>=1.34" "pydantic>=2" "pytest>=8" \
     "opentelemetry-sdk>=1.27" "opentelemetry-distro>=0.48b0" \
     "opentelemetry-exporter-otlp-proto-http>=1.27" \
-    "opentelemetry-instrumentation-genai-anthropic>=1.3b0,<2" "opentelemetry-util-genai>=1.3b0,<2"
+    "opentelemetry-instrumentation-genai-anthropic>=1.3b0,<2" "opentelemetry-util-genai>=1.3b0,<2" \
+    "opentelemetry-instrumentation-anthropic>=0.62,<0.63"
   touch "$stamp"
 fi
 "$venv/bin/python" -c "import anthropic, sys; v = anthropic.__version__; print('== test-compat-anthropic: anthropic', v); sys.exit(v != '$version')"
