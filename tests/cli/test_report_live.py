@@ -88,10 +88,10 @@ def test_report_through_the_collector_pipeline(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stdout + done.stderr
         printed = parse_printed(done.stdout)
         stack.wait_for('sum(gen_ai_client_operation_duration_seconds_count{service_name="otel-llm-cost-demo"})',
-                       lambda r: bool(r) and float(r[0]["value"][1]) == printed.calls, timeout=60)
+                       lambda r: bool(r) and float(r[0]["value"][1]) == printed.calls, timeout=120)
         rules = sorted(RULES_DIR.glob("*.yaml"))
         if rules:  # the repo's recording rules are loaded: wait for month to date to be computed
-            stack.wait_for("llm:cost_usd:month_to_date", timeout=60)
+            stack.wait_for('llm:cost_usd:month_to_date{scope="total"}', timeout=120)
         report = cli("report", "--prometheus", stack.prometheus.url, "--since", "15m")
         assert report.returncode == 0, report.stderr
         assert_report_equals(report.stdout, printed)
