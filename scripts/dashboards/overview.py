@@ -22,11 +22,11 @@ def _spend_stats(lay: g.Layout) -> None:
                    "today, see grafana-dashboards/README.md).",
                    [g.target(q.range_total(cost), "spend today", instant=True)], g.USD, decimals=2,
                    time_from="now/d"), 4, 5)
-    mtd = sel(q.R_MTD, f'{SERVICE}!=""', dims=SERVICE_ONLY)
+    mtd = sel(q.R_MTD, 'scope="service"', dims=SERVICE_ONLY)
     lay.add(g.stat("Month to date", "USD spent this calendar month (UTC), from the llm:cost_usd:month_to_date "
                    "recording rule. Follows the service and environment variables only.",
                    [g.target(f"sum({mtd})", "month to date", instant=True)], g.USD, decimals=2), 4, 5)
-    projected = sel(q.R_PROJECTED, f'{SERVICE}!=""', dims=SERVICE_ONLY)
+    projected = sel(q.R_PROJECTED, 'scope="service"', dims=SERVICE_ONLY)
     lay.add(g.stat("Projected month-end vs budget", "Month-end spend at the current pace "
                    "(llm:cost_usd:projected_month_end) next to the monthly budget (llm:budget_usd:monthly, "
                    "edit prometheus/rules/llm-budgets.yaml). Follows service and environment only.",
@@ -57,17 +57,16 @@ def _budget_row(lay: g.Layout) -> None:
                    steps=g.thresholds((None, "green"), (0.001, "orange"), (0.05, "red"))), 4, 5)
     lay.add(g.stat("Calls", "LLM calls over the time range (all outcomes).",
                    [g.target(q.range_total(sel(CALLS)), "calls", instant=True)], "short", decimals=0), 4, 5)
-    total_mtd = sel(q.R_MTD, f'{SERVICE}=""', dims=())
+    total_mtd = sel(q.R_MTD, 'scope="total"', dims=())
     lay.add(g.gauge("Monthly budget used", "Month-to-date spend of all services as a share of the monthly budget "
                     "(llm:budget_usd:monthly, scope=\"total\"). Orange at 80%, red at 100%.",
                     [g.target(f'100 * sum({total_mtd}) / sum({q.R_BUDGET_MONTHLY}{{scope="total"}})',
                               "month to date", instant=True)], "percent", steps=BUDGET_STEPS, max_value=120), 8, 5)
-    today = q.range_total(q.COST)
-    lay.add(g.gauge("Daily budget used", "Spend since 00:00 UTC of all services as a share of the daily budget "
-                    "(llm:budget_usd:daily, scope=\"total\").",
-                    [g.target(f'100 * {today} / sum({q.R_BUDGET_DAILY}{{scope="total"}})', "today",
-                              instant=True)], "percent", steps=BUDGET_STEPS, max_value=120), 8, 5)
-    lay.panels[-1]["timeFrom"] = "now/d"
+    lay.add(g.gauge("Daily budget used", "Spend of all services in the trailing 24 hours (llm:cost_usd:increase1d) as "
+                    "a share of the daily budget (llm:budget_usd:daily, scope=\"total\"): what the "
+                    "LLMDailyBudgetExceeded alert compares.",
+                    [g.target(f'100 * sum({q.R_COST_1D}) / sum({q.R_BUDGET_DAILY}{{scope="total"}})',
+                              "trailing 24h", instant=True)], "percent", steps=BUDGET_STEPS, max_value=120), 8, 5)
 
 
 def _over_time(lay: g.Layout) -> None:

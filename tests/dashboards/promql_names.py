@@ -18,7 +18,7 @@ TOKEN = re.compile(r"""
   | (?P<var>\$\{?\w+\}?)
   | (?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?(?:ms|[smhdwy])?)
   | (?P<ident>[A-Za-z_:][A-Za-z0-9_:]*)
-  | (?P<op>=~|!~|!=|==|>=|<=|[-+*/%^<>=(){},])
+  | (?P<op>=~|!~|!=|==|>=|<=|[-+*/%^<>=(){},@])
 """, re.VERBOSE)
 
 KEYWORDS = {"and", "or", "unless", "offset", "bool", "inf", "nan", "Inf", "NaN", "atan2"}
@@ -35,6 +35,7 @@ FUNCTIONS = AGGREGATIONS | {
     "avg_over_time", "min_over_time", "max_over_time", "sum_over_time", "count_over_time", "quantile_over_time",
     "stddev_over_time", "stdvar_over_time", "last_over_time", "present_over_time", "acos", "acosh", "asin",
     "asinh", "atan", "atanh", "cos", "cosh", "sin", "sinh", "tan", "tanh", "deg", "rad", "pi",
+    "start", "end",  # only after the @ modifier: `x @ end()`
 }
 
 
