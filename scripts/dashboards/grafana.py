@@ -142,11 +142,6 @@ def heatmap(title: str, description: str, targets: list[dict[str, Any]], unit: s
     return _panel("heatmap", title, description, targets, field_defaults("short"), options)
 
 
-def text(title: str, content: str) -> dict[str, Any]:
-    return {"options": {"code": {"language": "plaintext", "showLineNumbers": False, "showMiniMap": False},
-                        "content": content, "mode": "markdown"}, "title": title, "type": "text"}
-
-
 @dataclass
 class Layout:
     """Places panels row by row on Grafana's 24-column grid and numbers them."""
