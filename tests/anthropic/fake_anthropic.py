@@ -146,6 +146,13 @@ class FakeAnthropic:
                   is_async: bool) -> httpx2.Response:
         thinking = (body.get("thinking") or {}).get("type") == "enabled"
         message = self.message(model, thinking)
+        tool = next((t for t in body.get("tools") or () if "input_schema" in t), None)
+        last = (body.get("messages") or [{}])[-1].get("content")
+        answered = isinstance(last, list) and any(b.get("type") == "tool_result" for b in last)
+        if tool is not None and not answered:  # the model asks for the application's tool first
+            message["content"] = [{"type": "tool_use", "id": "toolu_01A09q90qw90lq917835lq9",
+                                   "name": tool["name"], "input": {"city": "Paris"}}]
+            message["stop_reason"] = "tool_use"
         if not stream:
             return httpx2.Response(200, json=message, headers={"request-id": "req_011CV1"})
         events = self.events(message)
@@ -205,12 +212,16 @@ class FakeAnthropic:
                         {"type": "ping"},
                         {"type": "content_block_delta", "index": i,
                          "delta": {"type": "text_delta", "text": block["text"][half:]}}]
+            elif kind == "tool_use":
+                out += [{"type": "content_block_start", "index": i, "content_block": {**block, "input": {}}},
+                        {"type": "content_block_delta", "index": i,
+                         "delta": {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}}]
             else:
                 out.append({"type": "content_block_start", "index": i, "content_block": block})
             out.append({"type": "content_block_stop", "index": i})
         delta_usage = {k: usage[k] for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
                                              "output_tokens", "server_tool_use", "output_tokens_details") if k in usage}
-        out += [{"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+        out += [{"type": "message_delta", "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
                  "usage": delta_usage},
                 {"type": "message_stop"}]
         return out

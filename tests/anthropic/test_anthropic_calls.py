@@ -254,3 +254,25 @@ def test_abandoned_stream_is_finished_on_gc(otel: Otel, fake: FakeAnthropic) -> 
     del stream
     gc.collect()
     assert len(otel.finished()) == 1
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_tool_runner_records_every_model_turn(otel: Otel, fake: FakeAnthropic, stream: bool) -> None:
+    client = fake.client()
+    if not hasattr(client.beta.messages, "tool_runner"):
+        pytest.skip("this anthropic version has no tool runner")
+    from anthropic import beta_tool
+
+    @beta_tool
+    def get_weather(city: str) -> str:
+        """The weather in a city."""
+        return f"Sunny in {city}"
+
+    runner = client.beta.messages.tool_runner(model="claude-sonnet-4-5", max_tokens=1024, messages=MESSAGES,
+                                              tools=[get_weather], stream=stream)
+    final = runner.until_done()
+    assert final.stop_reason == "end_turn"
+    # the tool turn, then the answer: two API calls, both through beta.messages.create, both priced
+    spans = otel.finished()
+    assert [s.attributes["gen_ai.response.finish_reasons"] for s in spans] == [("tool_use",), ("end_turn",)]
+    assert all(s.attributes["gen_ai.usage.cost.amount"] == pytest.approx(SONNET_COST) for s in spans)
