@@ -132,6 +132,7 @@ def _instrument(tel: _Telemetry) -> dict[str, bool]:
     import otel_llm_cost
     from otel_llm_cost.providers import INSTRUMENTORS
 
+    otel_llm_cost.uninstrument()  # under opentelemetry-instrument: re-instrument onto the demo's own providers
     otel_llm_cost.instrument(tracer_provider=tel.tracer_provider, meter_provider=tel.meter_provider)
     active = {}
     for name, target in INSTRUMENTORS.items():

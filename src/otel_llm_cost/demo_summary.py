@@ -23,6 +23,7 @@ _TOKEN_COUNTERS = {
 @dataclass
 class Row:
     calls: int = 0
+    priced: int = 0  # gen_ai.client.operation.cost count
     errors: int = 0
     unpriced: int = 0
     input: float = 0.0
@@ -78,11 +79,16 @@ def summarize(metrics_data: Any) -> Summary:
             summary.by_team[str(attrs.get("team", "-"))] += point.value
         elif name == "gen_ai.client.operation.cost":
             summary.operation_cost += point.sum
+            row.priced += point.count
         elif name == "gen_ai.client.cost.savings" and attrs.get(names.COST_TYPE) == "cache_read":
             row.savings += point.value
         elif name == "gen_ai.client.operation.unpriced":
             row.unpriced += int(point.value)
             summary.unpriced_reasons[(key[1], str(attrs.get(names.UNPRICED_REASON, "?")))] += int(point.value)
+    for row in summary.rows.values():
+        # A peer GenAI instrumentation (under opentelemetry-instrument) records the duration histogram itself,
+        # so ours is absent: then the calls are at least the priced plus the unpriced ones.
+        row.calls = max(row.calls, row.priced + row.unpriced)
     return summary
 
 

@@ -22,6 +22,7 @@ SERIES = {
     "cost": "gen_ai_client_cost_USD_total",
     "saved": 'gen_ai_client_cost_savings_USD_total{gen_ai_cost_type="cache_read"}',
     "calls": "gen_ai_client_operation_duration_seconds_count",
+    "priced": "gen_ai_client_operation_cost_USD_count",
     "errors": 'gen_ai_client_operation_duration_seconds_count{error_type!=""}',
     "input": "gen_ai_client_inference_usage_input_tokens_total",
     "output": "gen_ai_client_inference_usage_output_tokens_total",
@@ -46,6 +47,7 @@ def window_increase(selector: str, since: str) -> str:
 @dataclass
 class Line:
     calls: float = 0.0
+    priced: float = 0.0
     errors: float = 0.0
     input: float = 0.0
     output: float = 0.0
@@ -68,6 +70,10 @@ def collect(client: PrometheusClient, since: str) -> dict[tuple[str, str, str, s
                    labels.get("gen_ai_request_model", "-"), labels.get("feature", "-"))
             line = rows[key]
             setattr(line, field, getattr(line, field) + value)
+    for line in rows.values():
+        # calls seen by a peer instrumentation's duration histogram only (no feature label there): at least
+        # the priced plus the unpriced calls
+        line.calls = max(line.calls, line.priced + line.unpriced)
     return rows
 
 
