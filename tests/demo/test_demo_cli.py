@@ -80,3 +80,16 @@ def test_options_that_cannot_work_say_why() -> None:
     assert port.returncode == 2 and f"cannot serve metrics on 127.0.0.1:{taken}" in port.stderr
     rate = subprocess.run([str(BIN), "demo", "--rate", "0"], capture_output=True, text=True, timeout=60)
     assert rate.returncode == 2 and "must be above 0" in rate.stderr
+
+
+def test_demo_under_opentelemetry_instrument_with_peer_instrumentations() -> None:
+    """Run under the real ``opentelemetry-instrument`` (the official and OpenLLMetry OpenAI instrumentations of
+    the dev environment load too): the demo re-instruments onto its own providers and still counts every call."""
+    env = {**os.environ, "OTEL_METRICS_EXPORTER": "none", "OTEL_TRACES_EXPORTER": "none", "OTEL_LOGS_EXPORTER": "none"}
+    done = subprocess.run([str(BIN.with_name("opentelemetry-instrument")), str(BIN), "demo", "--duration", "2",
+                           "--rate", "6"], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    printed = parse_printed(done.stdout)
+    assert printed.calls == sum(row["calls"] for row in printed.rows.values()) >= 8
+    assert all(row["calls"] >= row["unpriced"] for row in printed.rows.values())
+    assert printed.total_cost > 0 and "note:" not in done.stdout
