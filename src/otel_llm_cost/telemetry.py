@@ -9,13 +9,16 @@ Invariant the tests hold: sum of ``gen_ai.client.cost`` over types == sum of ``g
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
+from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from . import __version__
@@ -61,6 +64,20 @@ COST_TYPE = "gen_ai.cost.type"
 DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92)
 TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864)
 COST_BUCKETS = (1e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 50.0, 100.0)
+
+# Counters: (instrument name, unit, description); Usage field -> token counter name.
+TOKEN_COUNTERS = {"input_tokens": "gen_ai.client.inference.usage.input_tokens",
+                  "output_tokens": "gen_ai.client.inference.usage.output_tokens",
+                  "cache_read_tokens": "gen_ai.client.inference.usage.cache_read.input_tokens",
+                  "cache_write_tokens": "gen_ai.client.inference.usage.cache_write.input_tokens",
+                  "reasoning_tokens": "gen_ai.client.inference.usage.reasoning.output_tokens"}
+COST_COUNTER = "gen_ai.client.cost"
+SAVINGS_COUNTER = "gen_ai.client.cost.savings"
+UNPRICED_COUNTER = "gen_ai.client.operation.unpriced"
+COUNTERS = (*((name, "{token}", f"{field.replace('_', ' ')} used") for field, name in TOKEN_COUNTERS.items()),
+            (COST_COUNTER, "USD", "Cost of GenAI calls in USD"),
+            (SAVINGS_COUNTER, "USD", "USD saved by prompt caching and discounts"),
+            (UNPRICED_COUNTER, "{call}", "Calls that could not be priced"))
 
 
 class CallRecord:
@@ -109,6 +126,66 @@ class CallRecord:
             self.first_chunk = time.perf_counter()
 
 
+_Key = tuple[tuple[str, Any], ...]
+_OVERFLOW: _Key = (("otel.metric.overflow", True),)
+
+
+class CounterTotals:
+    """Cumulative totals of our counters per attribute set, reported through observable counters.
+
+    Why not synchronous counters: the OpenTelemetry SDK cleans and hashes the attributes of every measurement,
+    which for the ~10 counter increments of one priced call cost more than the rest of our work together; adding
+    to a dict under one lock is about a microsecond, and the SDK sees each series once per collection instead.
+    The exported data is the same (monotonic sums, same names, units and attributes). Series per instrument are
+    capped like the SDK's cardinality limit: beyond it they go to ``otel.metric.overflow=true``.
+    One per meter (see ``for_meter``), so instrumenting again with the same providers keeps adding to it.
+    """
+
+    MAX_SERIES = 2000
+
+    def __init__(self, meter: metrics.Meter) -> None:
+        self._lock = threading.Lock()
+        self._series: dict[str, dict[_Key, float]] = {}
+        for name, unit, description in COUNTERS:
+            self._series[name] = {}
+            meter.create_observable_counter(name, callbacks=[self._observer(name)], unit=unit,
+                                            description=description)
+
+    def _observer(self, name: str) -> Callable[[CallbackOptions], Iterable[Observation]]:
+        series = self._series[name]
+
+        def observe(options: CallbackOptions) -> Iterable[Observation]:
+            with self._lock:
+                items = list(series.items())
+            return [Observation(value, dict(key)) for key, value in items]
+
+        return observe
+
+    def add(self, increments: list[tuple[str, _Key, float]]) -> None:
+        """Add (instrument name, attribute key, value) increments of one call, atomically."""
+        with self._lock:
+            for name, key, value in increments:
+                series = self._series[name]
+                if key in series:
+                    series[key] += value
+                elif len(series) < self.MAX_SERIES:
+                    series[key] = value
+                else:
+                    series[_OVERFLOW] = series.get(_OVERFLOW, 0) + value
+
+    @classmethod
+    def for_meter(cls, meter: metrics.Meter) -> CounterTotals:
+        with _TOTALS_LOCK:
+            totals = _TOTALS.get(meter)
+            if totals is None:
+                totals = _TOTALS[meter] = cls(meter)
+            return totals
+
+
+_TOTALS: weakref.WeakKeyDictionary[Any, CounterTotals] = weakref.WeakKeyDictionary()
+_TOTALS_LOCK = threading.Lock()
+
+
 def _peer_genai_span() -> trace.Span | None:
     """The current span when another instrumentation (official genai-*, OpenLLMetry) already opened a GenAI
     span for this very call: we then enrich it instead of adding a second span and second token metrics."""
@@ -139,26 +216,14 @@ class Telemetry:
         self.token_usage = meter.create_histogram(
             "gen_ai.client.token.usage", unit="{token}", description="Number of input and output tokens used",
             explicit_bucket_boundaries_advisory=list(TOKEN_BUCKETS))
-        self.token_counters = {
-            field: meter.create_counter(f"gen_ai.client.inference.usage.{name}", unit="{token}",
-                                        description=f"{name.replace('.', ' ').replace('_', ' ')} used")
-            for field, name in (("input_tokens", "input_tokens"), ("output_tokens", "output_tokens"),
-                                ("cache_read_tokens", "cache_read.input_tokens"),
-                                ("cache_write_tokens", "cache_write.input_tokens"),
-                                ("reasoning_tokens", "reasoning.output_tokens"))
-        }
+        self.totals = CounterTotals.for_meter(meter)  # the counters (token, cost, savings, unpriced)
         self.time_to_first_chunk = meter.create_histogram(
             "gen_ai.client.operation.time_to_first_chunk", unit="s",
             description="Time from request start to the first streamed chunk",
             explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
-        self.cost = meter.create_counter("gen_ai.client.cost", unit="USD", description="Cost of GenAI calls in USD")
         self.operation_cost = meter.create_histogram(
             "gen_ai.client.operation.cost", unit="USD", description="Cost of one GenAI call in USD",
             explicit_bucket_boundaries_advisory=list(COST_BUCKETS))
-        self.savings = meter.create_counter("gen_ai.client.cost.savings", unit="USD",
-                                            description="USD saved by prompt caching and discounts")
-        self.unpriced = meter.create_counter("gen_ai.client.operation.unpriced", unit="{call}",
-                                             description="Calls that could not be priced")
 
     # -- start --------------------------------------------------------------------------------------------
 
@@ -275,24 +340,29 @@ class Telemetry:
                     self.token_usage.record(usage.input_tokens, {**attrs, TOKEN_TYPE: "input"})
                 if usage.output_tokens is not None:
                     self.token_usage.record(usage.output_tokens, {**attrs, TOKEN_TYPE: "output"})
-        if usage is not None:
-            for field, counter in self.token_counters.items():
-                value = getattr(usage, field)
-                if value and value > 0:
-                    counter.add(value, {**attrs, TOKEN_MODALITY: _modality(usage, field)})
         if call.first_chunk is not None:
             self.time_to_first_chunk.record(call.first_chunk - call.start_perf, attrs)
         if isinstance(result, Cost):
+            self.operation_cost.record(result.total, attrs)
+        key: _Key = tuple(attrs.items())
+        increments: list[tuple[str, _Key, float]] = []
+        if usage is not None:
+            for field, name in TOKEN_COUNTERS.items():
+                value = getattr(usage, field)
+                if value and value > 0:
+                    increments.append((name, (*key, (TOKEN_MODALITY, _modality(usage, field))), value))
+        if isinstance(result, Cost):
             for part, value in result.parts().items():
                 if value:
-                    self.cost.add(value, {**attrs, COST_TYPE: part})
-            self.operation_cost.record(result.total, attrs)
+                    increments.append((COST_COUNTER, (*key, (COST_TYPE, part)), value))
             if result.cache_savings:
-                self.savings.add(result.cache_savings, {**attrs, COST_TYPE: "cache_read"})
+                increments.append((SAVINGS_COUNTER, (*key, (COST_TYPE, "cache_read")), result.cache_savings))
             if result.discount_savings:
-                self.savings.add(result.discount_savings, {**attrs, COST_TYPE: "discount"})
+                increments.append((SAVINGS_COUNTER, (*key, (COST_TYPE, "discount")), result.discount_savings))
         elif result is not None:
-            self.unpriced.add(1, {**attrs, UNPRICED_REASON: result.reason})
+            increments.append((UNPRICED_COUNTER, (*key, (UNPRICED_REASON, result.reason)), 1))
+        if increments:
+            self.totals.add(increments)
 
 
 def _modality(usage: Usage, field: str) -> str:

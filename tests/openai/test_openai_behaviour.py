@@ -162,8 +162,9 @@ def test_concurrency_threads_and_tasks(otel: Otel, fake: FakeOpenAI) -> None:
 
     def worker(i: int) -> None:
         with attributes(feature=f"t{i % 2}"):
-            for _ in range(5):
-                client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+            for j in range(5):
+                with attributes(user_id=f"thread-{i}-{j}"):
+                    client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
     for t in threads:
@@ -172,7 +173,7 @@ def test_concurrency_threads_and_tasks(otel: Otel, fake: FakeOpenAI) -> None:
         t.join()
 
     async def task(aclient: openai.AsyncOpenAI, i: int) -> None:
-        with attributes(feature=f"a{i % 3}"):
+        with attributes(feature=f"a{i % 3}", user_id=f"task-{i}"):
             stream = await aclient.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=i % 2 == 0)
             if i % 2 == 0:
                 async for _ in stream:  # type: ignore[union-attr]
@@ -186,6 +187,9 @@ def test_concurrency_threads_and_tasks(otel: Otel, fake: FakeOpenAI) -> None:
     spans = otel.finished()
     assert len(spans) == 240
     assert len({s.context.span_id for s in spans}) == 240
+    # exactly one span per call: every call's own attribution appears on exactly one span
+    expected = [f"thread-{i}-{j}" for i in range(8) for j in range(5)] + [f"task-{i}" for i in range(200)]
+    assert sorted(s.attributes["user_id"] for s in spans) == sorted(expected)
     assert otel.metric_sum("gen_ai.client.cost") == pytest.approx(240 * GPT_4O_MINI_COST, rel=1e-9)
     assert otel.metric_count("gen_ai.client.operation.cost") == 240
     by_feature = {f: sum(1 for s in spans if s.attributes["feature"] == f) for f in ("t0", "t1", "a0", "a1", "a2")}
@@ -195,11 +199,15 @@ def test_concurrency_threads_and_tasks(otel: Otel, fake: FakeOpenAI) -> None:
 def test_uninstrument_restores_and_double_instrument_is_harmless(otel: Otel, fake: FakeOpenAI) -> None:
     from openai.resources.chat.completions.completions import Completions
 
+    original = Completions.__dict__["create"]
+    assert isinstance(original, wrapt.FunctionWrapper)  # instrumented by the fixture
     otel_llm_cost.instrument()  # already instrumented: no second wrapper
+    assert Completions.__dict__["create"] is original and not isinstance(original.__wrapped__, wrapt.FunctionWrapper)
     fake.client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     assert len(otel.finished()) == 1
     otel_llm_cost.uninstrument()
-    assert not isinstance(Completions.__dict__["create"], wrapt.ObjectProxy)
+    assert not isinstance(Completions.__dict__["create"], wrapt.FunctionWrapper)
+    assert Completions.__dict__["create"] is original.__wrapped__
     fake.client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     assert len(otel.finished()) == 1
 
@@ -223,3 +231,20 @@ def test_instrumentation_failures_never_reach_the_app(otel: Otel, fake: FakeOpen
     assert spans[0].attributes["llm_cost.unpriced_reason"] == "pricing_error"
     monkeypatch.setattr(adapter.ChatAdapter, "prepare", explode)
     assert client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES).id == "chatcmpl-abc123"
+
+
+def test_counter_series_are_capped_and_totals_stay_exact(otel: Otel, fake: FakeOpenAI,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from otel_llm_cost.telemetry import CounterTotals
+
+    monkeypatch.setattr(CounterTotals, "MAX_SERIES", 4)
+    client = fake.client()
+    for model in ("gpt-4o-mini", "gpt-4o", "o4-mini", "gpt-5"):
+        client.chat.completions.create(model=model, messages=MESSAGES)
+    points = otel.metrics()["gen_ai.client.cost"]
+    assert len(points) == 5  # 4 series, then everything else in the overflow series
+    overflow = [p for p in points if p.attributes.get("otel.metric.overflow") is True]
+    assert len(overflow) == 1 and overflow[0].value > 0
+    spans_total = sum(s.attributes["gen_ai.usage.cost.amount"] for s in otel.finished())
+    assert otel.metric_sum("gen_ai.client.cost") == pytest.approx(spans_total, rel=1e-12)
+    assert otel.metric_sum("gen_ai.client.operation.cost") == pytest.approx(spans_total, rel=1e-12)
