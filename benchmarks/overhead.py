@@ -1,0 +1,308 @@
+#!/usr/bin/env python3
+"""Per-call overhead of the instrumentation on a mocked OpenAI chat completion and a 200-chunk stream.
+
+Configurations, each in its own child process (instrumentors patch the SDK process-wide and not all of them
+unpatch), run round-robin in one run on the same SDK and the same mock transport:
+  ours          otel_llm_cost.instrument()
+  genai-openai  the official opentelemetry-instrumentation-genai-openai
+  openllmetry   Traceloop's opentelemetry-instrumentation-openai
+  openlit       openlit.init() with only its openai instrumentor, a local pricing file (no network)
+  otel-floor    reference, not a product: a bare wrapt wrapper doing only the OpenTelemetry SDK work our
+                contract needs for one chat call (a CLIENT span with the same attributes, made current, and
+                the four histogram records), with no SDK response reading, pricing or counters. It shows how
+                much of any instrumentation's overhead is the OpenTelemetry SDK itself.
+Every configuration gets the same providers: a TracerProvider with a SimpleSpanProcessor into an exporter
+that drops spans, and a MeterProvider whose reader is never collected during timing (recording cost only).
+Message content capture is off for all (the default of every peer but OpenLIT, which is told so).
+
+Each child alternates batches of instrumented calls with batches of uninstrumented ones (the SDK's original
+``create``, found under the instrumentation's wrapt wrappers, bound to the same client), so both see the same
+machine load; the added overhead is the median of the paired differences. This matters on a shared machine,
+where separate processes measured minutes apart differed by 30% with no instrumentation at all.
+Prints the uninstrumented per-call CPU time, each configuration's added overhead, and ours against the
+lightest peer. Targets (issue 3): our added overhead at most half of the
+lightest peer's, and under 5% of the uninstrumented mocked call. Not a test.
+
+    python benchmarks/overhead.py [--rounds 3] [--batches 15] [--calls 200] [--stream-calls 10]
+    python benchmarks/overhead.py --profile ours   # pyinstrument profile of one configuration
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+CONFIGS = ("ours", "genai-openai", "openllmetry", "openlit")
+PEERS = ("genai-openai", "openllmetry", "openlit")
+EXTRA = ("otel-floor",)
+REQUIRES = {"ours": "otel_llm_cost", "otel-floor": "wrapt",
+            "genai-openai": "opentelemetry.instrumentation.genai.openai",
+            "openllmetry": "opentelemetry.instrumentation.openai", "openlit": "openlit"}
+MESSAGES = [{"role": "user", "content": "What is the capital of France?"}]
+
+
+def _available(config: str) -> bool:
+    module = REQUIRES.get(config)
+    if module is None:
+        return True
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+# -- child: one configuration ---------------------------------------------------------------------------
+
+def _providers() -> tuple[Any, Any]:
+    from opentelemetry import metrics, trace
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+
+    class DropSpans(SpanExporter):
+        def export(self, spans: Sequence[Any]) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(DropSpans()))
+    meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+    trace.set_tracer_provider(tracer_provider)  # OpenLIT reuses the global providers
+    metrics.set_meter_provider(meter_provider)
+    return tracer_provider, meter_provider
+
+
+def _openlit_pricing(tmp: str) -> str:
+    path = os.path.join(tmp, "openlit-pricing.json")
+    with open(path, "w", encoding="utf-8") as out:
+        json.dump({"chat": {"gpt-4o-mini": {"promptPrice": 0.00015, "completionPrice": 0.0006}},
+                   "embeddings": {}, "images": {}, "audio": {}}, out)
+    return path
+
+
+def setup(config: str, tmp: str) -> None:
+    """Instrument the process as `config` says."""
+    tracer_provider, meter_provider = _providers()
+    if config == "ours":
+        import otel_llm_cost
+
+        otel_llm_cost.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    elif config == "genai-openai":
+        from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor
+
+        OpenAIInstrumentor().instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    elif config == "openllmetry":
+        from opentelemetry.instrumentation.openai import OpenAIInstrumentor as TraceloopInstrumentor
+
+        TraceloopInstrumentor().instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    elif config == "openlit":
+        import openlit
+        from openlit._instrumentors import get_all_instrumentors
+
+        others = [name for name in get_all_instrumentors() if name != "openai"]
+        openlit.init(pricing_json=_openlit_pricing(tmp), disabled_instrumentors=others,
+                     capture_message_content=False, disable_events=True, disable_batch=True)
+    elif config == "otel-floor":
+        _floor(tracer_provider, meter_provider)
+    else:
+        raise SystemExit(f"unknown configuration {config}")
+
+
+def _floor(tracer_provider: Any, meter_provider: Any) -> None:
+    """The OpenTelemetry SDK calls one instrumented chat call costs, and nothing else (see the docstring)."""
+    import wrapt
+    from opentelemetry import context, trace
+
+    tracer = tracer_provider.get_tracer("floor")
+    meter = meter_provider.get_meter("floor")
+    duration = meter.create_histogram("gen_ai.client.operation.duration", unit="s")
+    tokens = meter.create_histogram("gen_ai.client.token.usage", unit="{token}")
+    cost = meter.create_histogram("gen_ai.client.operation.cost", unit="USD")
+    start_attrs = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
+                   "gen_ai.request.model": "gpt-4o-mini", "server.address": "api.openai.com"}
+    end_attrs = {"gen_ai.response.model": "gpt-4o-mini-2024-07-18", "gen_ai.response.id": "chatcmpl-bench",
+                 "gen_ai.response.finish_reasons": ["stop"], "gen_ai.usage.input_tokens": 1500,
+                 "gen_ai.usage.output_tokens": 300, "gen_ai.usage.cache_read.input_tokens": 1024,
+                 "gen_ai.usage.cost.amount": 0.0003282, "gen_ai.usage.cost.currency": "USD",
+                 "gen_ai.usage.cost.source": "local", "llm_cost.input": 7.14e-05, "llm_cost.output": 0.00018,
+                 "llm_cost.cache_read": 7.68e-05, "llm_cost.cache_write": 0.0, "llm_cost.price_table": "t"}
+    metric_attrs = {**start_attrs, "gen_ai.response.model": "gpt-4o-mini-2024-07-18"}
+
+    def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        start = time.perf_counter()
+        span = tracer.start_span("chat gpt-4o-mini", kind=trace.SpanKind.CLIENT, attributes=start_attrs)
+        token = context.attach(trace.set_span_in_context(span))
+        try:
+            result = wrapped(*args, **kwargs)
+        finally:
+            context.detach(token)
+        span.set_attributes(end_attrs)
+        duration.record(time.perf_counter() - start, metric_attrs)
+        tokens.record(1500, {**metric_attrs, "gen_ai.token.type": "input"})
+        tokens.record(300, {**metric_attrs, "gen_ai.token.type": "output"})
+        cost.record(0.0003282, metric_attrs)
+        span.end()
+        return result
+
+    wrapt.wrap_function_wrapper("openai.resources.chat.completions", "Completions.create", wrapper)
+
+
+def _per_call_us(fn: Callable[[], object], calls: int, batches: int) -> list[float]:
+    """Per-call microseconds of each batch of `calls` calls, in CPU time of this process.
+
+    CPU time, not wall time: the mock transport does no I/O, so they are the same on an idle machine, and CPU
+    time does not count the time other processes on a busy machine take from us (it made the wall-clock
+    numbers swing by 30% between rounds on a shared 2-core CI box)."""
+    out = []
+    for _ in range(batches):
+        start = time.process_time()
+        for _ in range(calls):
+            fn()
+        out.append((time.process_time() - start) / calls * 1e6)
+    return out
+
+
+def child(config: str, calls: int, stream_calls: int, batches: int, profile: bool) -> dict[str, Any]:
+    sys.path.insert(0, str(HERE))
+    with tempfile.TemporaryDirectory() as tmp:
+        setup(config, tmp)
+        from _mock_openai import MockOpenAI
+
+        client = MockOpenAI(stream_chunks=200).client()
+        create = client.chat.completions.create
+        bare = _original(client.chat.completions, "create", config)
+
+        def run(fn: Callable[..., Any], stream: bool) -> Callable[[], object]:
+            if not stream:
+                return lambda: fn(model="gpt-4o-mini", messages=MESSAGES)
+
+            def consume() -> int:
+                return sum(1 for _ in fn(model="gpt-4o-mini", messages=MESSAGES, stream=True))
+
+            return consume
+
+        chunks = run(create, True)()
+        assert chunks == 200, f"{config}: the caller saw {chunks} chunks, not 200"
+        assert run(bare, True)() == 200
+        out: dict[str, Any] = {"config": config}
+        for kind, stream, n in (("chat", False, calls), ("stream", True, stream_calls)):
+            instrumented, uninstrumented = run(create, stream), run(bare, stream)
+            _per_call_us(instrumented, n, 1)  # warm up: imports, caches, first-sight pricing
+            _per_call_us(uninstrumented, n, 1)
+            if profile:
+                from pyinstrument import Profiler
+
+                profiler = Profiler(interval=0.0002)
+                profiler.start()
+                _per_call_us(instrumented, n, batches)
+                profiler.stop()
+                print(profiler.output_text(unicode=False, color=False, show_all=False), file=sys.stderr)
+            pairs = []
+            for b in range(batches):  # alternate which goes first, so drift cancels out
+                if b % 2:
+                    (base,), (inst,) = _per_call_us(uninstrumented, n, 1), _per_call_us(instrumented, n, 1)
+                else:
+                    (inst,), (base,) = _per_call_us(instrumented, n, 1), _per_call_us(uninstrumented, n, 1)
+                pairs.append((base, inst))
+            out[kind] = pairs
+        return out
+
+
+def _original(resource: Any, method: str, config: str) -> Callable[..., Any]:
+    """The SDK's own method under every wrapt wrapper, bound to `resource`: the uninstrumented call."""
+    import wrapt
+
+    attr = type(resource).__dict__[method]
+    original = attr
+    while isinstance(original, (wrapt.FunctionWrapper, wrapt.ObjectProxy)):
+        original = original.__wrapped__
+    if original is attr:
+        raise SystemExit(f"{config} did not wrap {type(resource).__name__}.{method}")
+    bound: Callable[..., Any] = original.__get__(resource, type(resource))
+    return bound
+
+
+# -- parent: round-robin over configurations -----------------------------------------------------------
+
+def run_child(config: str, args: argparse.Namespace) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", config, "--calls", str(args.calls), "--stream-calls",
+           str(args.stream_calls), "--batches", str(args.batches)]
+    env = {**os.environ, "OTEL_SDK_DISABLED": "false", "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "false",
+           "TRACELOOP_TRACE_CONTENT": "false", "PYTHONHASHSEED": "0"}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+    if done.returncode != 0:
+        raise SystemExit(f"{config} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def report(results: dict[str, dict[str, list[tuple[float, float]]]]) -> None:
+    import openai
+
+    print(f"openai {openai.__version__}, Python {sys.version.split()[0]}; per-call CPU time, medians in microseconds")
+    for kind, label in (("chat", "chat completion"), ("stream", "200-chunk stream")):
+        base = statistics.median(b for r in results.values() for b, _ in r[kind])
+        added = {c: statistics.median(i - b for b, i in r[kind]) for c, r in results.items()}
+        print(f"\n{label}: uninstrumented {base:.1f} us")
+        print(f"  {'configuration':<14}{'added us':>10}{'added %':>9}")
+        for config, extra in added.items():
+            print(f"  {config:<14}{extra:>10.1f}{100 * extra / base:>8.1f}%")
+        if "ours" not in added:
+            continue
+        peers = {p: added[p] for p in PEERS if p in added}
+        if peers:
+            lightest = min(peers, key=lambda p: peers[p])
+            ratio = added["ours"] / peers[lightest] if peers[lightest] > 0 else float("inf")
+            print(f"  ours / lightest peer ({lightest}) added overhead: {ratio:.2f} (target <= 0.50)")
+        print(f"  ours added / uninstrumented call: {100 * added['ours'] / base:.1f}% (target < 5%)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--configs", default=",".join(CONFIGS + EXTRA))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batches", type=int, default=15)
+    parser.add_argument("--calls", type=int, default=200, help="chat calls per batch")
+    parser.add_argument("--stream-calls", type=int, default=10, help="200-chunk streams per batch")
+    parser.add_argument("--profile", help="profile this configuration with pyinstrument (stderr) and exit")
+    parser.add_argument("--json", help="also write the raw per-batch numbers here")
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.calls, args.stream_calls, args.batches, args.profile is not None)))
+        return
+    if args.profile:
+        print(json.dumps(child(args.profile, args.calls, args.stream_calls, args.batches, True)))
+        return
+    configs = [c for c in args.configs.split(",") if c]
+    missing = [c for c in configs if not _available(c)]
+    if missing:
+        print(f"skipping (not installed here; scripts/bench.sh builds a venv with all of them): {missing}")
+    configs = [c for c in configs if c not in missing]
+    results: dict[str, dict[str, list[tuple[float, float]]]] = {c: {"chat": [], "stream": []} for c in configs}
+    for round_no in range(args.rounds):
+        for config in configs:
+            got = run_child(config, args)
+            results[config]["chat"] += [tuple(p) for p in got["chat"]]
+            results[config]["stream"] += [tuple(p) for p in got["stream"]]
+            print(f"round {round_no + 1}/{args.rounds} {config}: added per call "
+                  f"chat {statistics.median(i - b for b, i in got['chat']):.1f} us, "
+                  f"stream {statistics.median(i - b for b, i in got['stream']):.1f} us", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results))
+    report(results)
+
+
+if __name__ == "__main__":
+    main()

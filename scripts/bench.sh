@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Benchmarks (not part of the test pass/fail): per-call overhead against the peer instrumentations, and memory.
+# The peers cannot share the project venv: OpenLIT requires openai<3 (and pulls many instrumentations), so a
+# bench virtualenv under the cache dir holds openai 2.x, our package (editable), genai-openai, OpenLLMetry,
+# OpenLIT and pyinstrument. Every configuration runs on that same SDK and the same mock transport.
+# Usage: scripts/bench.sh [overhead|memory|all] [extra args for the benchmark]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+venv="${XDG_CACHE_HOME:-$HOME/.cache}/otel-llm-cost/venv-bench"
+stamp="$venv/.installed-$(cat scripts/bench.sh pyproject.toml | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  echo "== bench: building $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --upgrade pip
+  "$venv/bin/python" -m pip install --quiet -e "$root" \
+    "openai>=2,<3" "opentelemetry-sdk>=1.38" \
+    "opentelemetry-instrumentation-genai-openai>=1.3b0,<2" "opentelemetry-util-genai>=1.3b0,<2" \
+    "opentelemetry-instrumentation-openai>=0.62,<0.63" "openlit>=1.45,<2" "pyinstrument>=5"
+  touch "$stamp"
+fi
+what="${1:-overhead}"; shift || true
+case "$what" in
+  overhead) "$venv/bin/python" benchmarks/overhead.py "$@" ;;
+  memory) "$venv/bin/python" benchmarks/memory.py "$@" ;;
+  all) "$venv/bin/python" benchmarks/overhead.py "$@" && "$venv/bin/python" benchmarks/memory.py ;;
+  *) echo "usage: $0 [overhead|memory|all] [args]" >&2; exit 2 ;;
+esac
