@@ -8,6 +8,7 @@ Nothing here knows about telemetry: the instrumentation sees these calls the way
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -120,6 +121,24 @@ def _report_writer(c: Clients, rng: random.Random, extra: dict[str, Any]) -> Non
         messages=[{"role": "user", "content": f"Write the executive summary of the {rng.choice(_DOCS)}."}])
 
 
+def _tagging(c: Clients, rng: random.Random, extra: dict[str, Any]) -> None:
+    """An asyncio job: three concurrent classifications with AsyncOpenAI (async calls are priced the same)."""
+    import openai
+
+    async def run() -> None:
+        async with openai.AsyncOpenAI(base_url=str(c.openai.base_url), api_key=c.openai.api_key,
+                                      max_retries=0, timeout=30) as client:
+            results = await asyncio.gather(*(client.chat.completions.create(
+                model="gpt-4o-mini", max_tokens=40, extra_headers=extra,
+                messages=[{"role": "user", "content": f"Tag this ticket with one word: {q}"}])
+                for q in rng.sample(_QUESTIONS, 3)), return_exceptions=True)
+            for result in results:  # every call finishes; then the app sees the first failure
+                if isinstance(result, BaseException):
+                    raise result
+
+    asyncio.run(run())
+
+
 def _experiment(c: Clients, rng: random.Random, extra: dict[str, Any]) -> None:
     c.openai.chat.completions.create(
         model=UNKNOWN_MODEL, max_tokens=400, extra_headers=extra,
@@ -134,6 +153,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("search", "growth", "openai", "text-embedding-3-small", "embeddings, 16 documents a call", 5,
              _search_embeddings),
     Scenario("digest", "growth", "openai", "gpt-4.1-mini", "chat", 3, _summarize),
+    Scenario("ticket-tagging", "customer-success", "openai", "gpt-4o-mini", "asyncio, 3 concurrent calls", 2,
+             _tagging),
     Scenario("code-review", "platform", "openai", "o4-mini", "reasoning model", 2, _code_review),
     Scenario("doc-qa", "platform", "openai", "gpt-5-mini", "Responses API, streamed, reasoning", 2, _doc_qa),
     Scenario("report-writer", "finance", "anthropic", "claude-sonnet-4-6",
