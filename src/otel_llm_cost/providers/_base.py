@@ -24,6 +24,16 @@ logger = logging.getLogger("otel_llm_cost")
 _MARK = "_otel_llm_cost_wrapper"
 
 
+def given(value: Any) -> bool:
+    """False for None and the SDKs' NOT_GIVEN / omit sentinels (for reading request keyword arguments)."""
+    return value is not None and type(value).__name__ not in ("NotGiven", "Omit")
+
+
+def whole(value: Any) -> int | None:
+    """A reported token count when it is a real int (not bool, not a sentinel), else None."""
+    return value if value.__class__ is int else None
+
+
 class Prepared:
     """Request facts of one call, and the keyword arguments to call the SDK with."""
 

@@ -26,9 +26,10 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from ..pricing.book import service_tier_context
+from ..streams import AsyncStreamProxy, SyncStreamProxy
 from ..telemetry import CallRecord, Telemetry
 from ..usage import Usage
-from ._base import RUNTIME, Adapter, LLMCostInstrumentor, Prepared, Target, logger, mark_ours
+from ._base import RUNTIME, Adapter, LLMCostInstrumentor, Prepared, Target, given, logger, mark_ours, whole
 
 _INSTRUMENTS = ("anthropic >= 2.0.0, < 3",)
 _NATIVE_SWITCH = "ANTHROPIC_OPEN_TELEMETRY"
@@ -37,14 +38,6 @@ _REQUEST_PARAMS = (("max_tokens", "gen_ai.request.max_tokens"),)
 # client class name fragment -> gen_ai.provider.name, for clients that do not name it (every 2.x client has
 # ``_gen_ai_provider_name``; AnthropicAWS/GoogleCloud/Foundry inherit "anthropic", as the SDK's own spans say)
 _CLIENT_PROVIDERS = (("Bedrock", "aws.bedrock"), ("Vertex", "gcp.vertex_ai"))
-
-
-def _given(value: Any) -> bool:
-    return value is not None and type(value).__name__ not in ("NotGiven", "Omit")
-
-
-def _int(value: Any) -> int | None:
-    return value if value.__class__ is int else None
 
 
 def _server(instance: Any) -> tuple[str, str | None, int | None]:
@@ -64,10 +57,10 @@ def _request_attributes(kwargs: dict[str, Any]) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
     for param, name in _REQUEST_PARAMS:
         value = kwargs.get(param)
-        if _given(value) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if given(value) and isinstance(value, (int, float)) and not isinstance(value, bool):
             attrs[name] = value
     stop = kwargs.get("stop_sequences")
-    if _given(stop) and isinstance(stop, (list, tuple)):
+    if given(stop) and isinstance(stop, (list, tuple)):
         attrs["gen_ai.request.stop_sequences"] = [str(s) for s in stop]
     return attrs
 
@@ -94,16 +87,16 @@ class _Counts:
         """Take every field ``usage`` (``Usage``, ``BetaUsage`` or a stream's ``MessageDeltaUsage``) reports."""
         for slot, field in (("input", "input_tokens"), ("output", "output_tokens"),
                             ("cache_read", "cache_read_input_tokens"), ("cache_write", "cache_creation_input_tokens")):
-            value = _int(getattr(usage, field, None))
+            value = whole(getattr(usage, field, None))
             if value is not None:
                 setattr(self, slot, value)
-        value = _int(getattr(getattr(usage, "cache_creation", None), "ephemeral_1h_input_tokens", None))
+        value = whole(getattr(getattr(usage, "cache_creation", None), "ephemeral_1h_input_tokens", None))
         if value is not None:
             self.cache_1h = value
-        value = _int(getattr(getattr(usage, "output_tokens_details", None), "thinking_tokens", None))
+        value = whole(getattr(getattr(usage, "output_tokens_details", None), "thinking_tokens", None))
         if value is not None:
             self.thinking = value
-        value = _int(getattr(getattr(usage, "server_tool_use", None), "web_search_requests", None))
+        value = whole(getattr(getattr(usage, "server_tool_use", None), "web_search_requests", None))
         if value is not None:
             self.web_searches = value
         for slot in ("tier", "speed"):
@@ -116,7 +109,7 @@ class _Counts:
             parts = [it for it in iterations if getattr(it, "type", None) == "compaction"]
             if parts:
                 def total(field: str) -> int:
-                    return sum(_int(getattr(it, field, None)) or 0 for it in parts)
+                    return sum(whole(getattr(it, field, None)) or 0 for it in parts)
 
                 self.compaction = (total("input_tokens"), total("output_tokens"), total("cache_read_input_tokens"),
                                    total("cache_creation_input_tokens"))
@@ -266,34 +259,34 @@ class _BatchObserver:
         """Each item was recorded as it passed."""
 
 
-def _batch_results_wrapper(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callable[..., Any]:
-    from ..streams import AsyncStreamProxy, SyncStreamProxy
+def _observed_results(instrumentor: LLMCostInstrumentor, result: Any, instance: Any, proxy: type) -> Any:
+    telemetry = RUNTIME.telemetry
+    if telemetry is None or not instrumentor.is_instrumented_by_opentelemetry:
+        return result
+    try:
+        return proxy(result, _BatchObserver(telemetry, instance))
+    except Exception:
+        logger.debug("otel-llm-cost: could not observe batch results", exc_info=True)
+        return result
 
-    def observed(result: Any, instance: Any, proxy: type) -> Any:
-        telemetry = RUNTIME.telemetry
-        if telemetry is None or not instrumentor.is_instrumented_by_opentelemetry:
-            return result
-        try:
-            return proxy(result, _BatchObserver(telemetry, instance))
-        except Exception:
-            logger.debug("otel-llm-cost: could not observe batch results", exc_info=True)
-            return result
 
-    if adapter is _ASYNC_BATCH:
-        async def async_wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
-                                kwargs: dict[str, Any]) -> Any:
-            return observed(await wrapped(*args, **kwargs), instance, AsyncStreamProxy)
-
-        return mark_ours(async_wrapper)
+def _batch_results(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callable[..., Any]:
+    """Wrapper factory for ``Batches.results``: a results stream whose every succeeded item is a call."""
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        return observed(wrapped(*args, **kwargs), instance, SyncStreamProxy)
+        return _observed_results(instrumentor, wrapped(*args, **kwargs), instance, SyncStreamProxy)
 
     return mark_ours(wrapper)
 
 
-_SYNC_BATCH = Adapter()
-_ASYNC_BATCH = Adapter()
+def _async_batch_results(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callable[..., Any]:
+    """``AsyncBatches.results``: awaited, it gives an async results stream."""
+
+    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> Any:
+        return _observed_results(instrumentor, await wrapped(*args, **kwargs), instance, AsyncStreamProxy)
+
+    return mark_ours(wrapper)
 
 
 class AnthropicInstrumentor(LLMCostInstrumentor):
@@ -313,8 +306,8 @@ class AnthropicInstrumentor(LLMCostInstrumentor):
                 out.append(Target(module, f"{cls}.parse", _MESSAGES, is_async))
                 out.append(Target(module, f"{cls}.stream", _STREAM_HELPER))  # a plain def in both
         for module in ("anthropic.resources.messages.batches", "anthropic.resources.beta.messages.batches"):
-            out.append(Target(module, "Batches.results", _SYNC_BATCH, factory=_batch_results_wrapper))
-            out.append(Target(module, "AsyncBatches.results", _ASYNC_BATCH, True, factory=_batch_results_wrapper))
+            out.append(Target(module, "Batches.results", _MESSAGES, factory=_batch_results))
+            out.append(Target(module, "AsyncBatches.results", _MESSAGES, True, factory=_async_batch_results))
         return out
 
     def _instrument(self, **kwargs: Any) -> None:
