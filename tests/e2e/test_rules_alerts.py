@@ -4,8 +4,9 @@ remote write -> Prometheus 2.42 evaluating prometheus/rules -> Alertmanager (dep
 The rule files are the shipped ones. Only what a user edits is changed, programmatically: the daily budget
 (tiny, so a few cents of workload exceed it) and every alert's ``for:`` (1s instead of minutes). The expressions
 are asserted unchanged. Seven days of history of the hourly per-service spend are backfilled with
-``promtool tsdb create-blocks-from openmetrics`` (as if the rules had run for a week), so that the rule comparing
-with the same hour of previous days has data too.
+``promtool tsdb create-blocks-from openmetrics`` (as if the rules had run for a week, at a few cents an hour), so
+that the rule comparing with the same hour of previous days has data, and the workload is a spike against it (the
+spike alert's noise floor is lowered to match the workload's size).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from stack import REPO, RULES_DIR, Stack, finish_app, require, spawn_instrumente
 APP = Path(__file__).with_name("cost_app.py")
 SERVICE, ENVIRONMENT = "rules-e2e", "test"
 DAILY_BUDGET = 0.01  # USD; one round of the workload costs more
+SPIKE_FLOOR = 0.1  # USD in the hour (default 1); the workload spends about $1 in its run
+HISTORY_USD = [0.01 * days for days in range(1, 8)]  # the same hour 1..7 days ago: $0.04 on average
 # Long enough for minute-to-minute differences in the current hour (month_to_date) and two 5m-rate samples.
 APP_SECONDS = 130
 
@@ -47,7 +50,7 @@ def expressions(rules_dir: Path) -> list[tuple[str, str]]:
 
 
 def rule_copies(target: Path) -> Path:
-    """Copies of the shipped rules with a tiny daily budget and 1s ``for:`` durations."""
+    """Copies of the shipped rules with a tiny daily budget, a low spike floor and 1s ``for:`` durations."""
     target.mkdir()
     shutil.copy(RULES_DIR / "llm-cost-recording.yaml", target)
     alerts = load(RULES_DIR / "llm-cost-alerts.yaml")
@@ -59,6 +62,8 @@ def rule_copies(target: Path) -> Path:
     (daily,) = [r for r in budgets["groups"][0]["rules"]
                 if r.get("record") == "llm:budget_usd:daily" and r["labels"] == {"scope": "total"}]
     daily["expr"] = f"vector({DAILY_BUDGET})"
+    (floor,) = [r for r in budgets["groups"][0]["rules"] if r.get("record") == "llm:threshold:spike_min_usd_per_hour"]
+    floor["expr"] = f"vector({SPIKE_FLOOR})"
     (target / "llm-budgets.yaml").write_text(yaml.safe_dump(budgets, sort_keys=False))
     assert expressions(target) == expressions(RULES_DIR)  # the shipped expressions, unchanged
     return target
@@ -73,7 +78,7 @@ def backfill_history(promtool: Path, data_dir: Path, workdir: Path) -> None:
         for minute in range(-20, 21):
             ts = now - days * 86400 + minute * 60
             lines.append(f'llm_service:cost_usd:increase1h{{deployment_environment="{ENVIRONMENT}",'
-                         f'service_name="{SERVICE}"}} {0.001 * days} {ts}')
+                         f'service_name="{SERVICE}"}} {HISTORY_USD[days - 1]} {ts}')
     lines.append("# EOF")
     source = workdir / "history.om"
     source.write_text("\n".join(lines) + "\n")
@@ -138,7 +143,8 @@ def test_daily_budget_alert_reaches_the_webhook(pipeline: tuple[Stack, Path]) ->
     assert payload["groupLabels"] == {"alertname": "LLMDailyBudgetExceeded"}
     # The spend in the description is what Prometheus holds (to the cent, within the workload's growth).
     spent = float(annotations["description"].split("$")[1].split(" ")[0])
-    assert DAILY_BUDGET < spent <= stack.query_value("sum(llm:cost_usd:increase1d)") + 0.005
+    held = stack.query_value("sum(llm:cost_usd:increase1d)")
+    assert held is not None and DAILY_BUDGET < spent <= held + 0.005
 
 
 def test_unpriced_model_alert_reaches_the_webhook(pipeline: tuple[Stack, Path]) -> None:
@@ -186,3 +192,13 @@ def test_recorded_values_are_consistent(pipeline: tuple[Stack, Path]) -> None:
     assert sorted(r["metric"]["days_ago"] for r in days) == [str(d) for d in range(1, 8)]
     # The budget constant the alert compared with is the edited one.
     assert stack.query_value('llm:budget_usd:daily{scope="total"}') == DAILY_BUDGET
+
+
+def test_spend_spike_against_the_same_hour_of_previous_days(pipeline: tuple[Stack, Path]) -> None:
+    stack, _ = pipeline
+    alerts = stack.wait_for_alert("LLMSpendRateSpike", timeout=30)
+    assert alerts[0]["labels"] == {"alertname": "LLMSpendRateSpike", "severity": "warning",
+                                   "service_name": SERVICE, "deployment_environment": ENVIRONMENT}
+    average = sum(HISTORY_USD) / len(HISTORY_USD)
+    assert alerts[0]["annotations"]["description"].endswith(
+        f"in the same hour of the previous days it spent ${average:.2f} on average.")

@@ -46,7 +46,7 @@ def all_rules() -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def promtool() -> Path:
-    return require("promtool")["promtool"]
+    return Path(require("promtool")["promtool"])
 
 
 def test_check_rules(promtool: Path) -> None:
