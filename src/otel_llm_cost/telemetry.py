@@ -46,7 +46,21 @@ SERVER_ADDRESS = "server.address"
 SERVER_PORT = "server.port"
 ERROR_TYPE = "error.type"
 REQUEST_STREAM = "gen_ai.request.stream"
-SERVICE_TIER = "gen_ai.openai.response.service_tier"
+# The tier that served (and prices) the call: the provider's own attribute where the conventions or its SDK name
+# one, else ours. OpenAI-compatible providers are not "openai" and get ours.
+SERVICE_TIER = "llm_cost.service_tier"
+SERVICE_TIER_BY_PROVIDER = {"openai": "openai.response.service_tier", "azure.ai.openai": "openai.response.service_tier",
+                            "anthropic": "anthropic.response.service_tier"}
+# request parameters: adapters map their SDK's keyword arguments onto these
+REQUEST_TEMPERATURE = "gen_ai.request.temperature"
+REQUEST_TOP_P = "gen_ai.request.top_p"
+REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens"
+REQUEST_FREQUENCY_PENALTY = "gen_ai.request.frequency_penalty"
+REQUEST_PRESENCE_PENALTY = "gen_ai.request.presence_penalty"
+REQUEST_SEED = "gen_ai.request.seed"
+REQUEST_CHOICE_COUNT = "gen_ai.request.choice.count"
+REQUEST_STOP_SEQUENCES = "gen_ai.request.stop_sequences"
+OPENAI_REQUEST_SERVICE_TIER = "openai.request.service_tier"
 COST_AMOUNT = "gen_ai.usage.cost.amount"
 COST_CURRENCY = "gen_ai.usage.cost.currency"
 COST_SOURCE = "gen_ai.usage.cost.source"
@@ -292,7 +306,7 @@ class Telemetry:
         if call.finish_reasons:
             attrs[FINISH_REASONS] = call.finish_reasons
         if call.service_tier:
-            attrs[SERVICE_TIER] = call.service_tier
+            attrs[SERVICE_TIER_BY_PROVIDER.get(call.provider, SERVICE_TIER)] = call.service_tier
         if error is not None and call.error_type is None:
             call.error_type = error_type(error)
         usage = call.usage

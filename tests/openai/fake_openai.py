@@ -32,6 +32,12 @@ def chat_usage(model: str) -> dict[str, Any]:
                                           "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}}
 
 
+def served_tier(body: dict[str, Any]) -> str:
+    """The tier the API reports back: ``auto`` is served as ``default``, ``fast`` as ``priority``."""
+    requested = body.get("service_tier") or "auto"
+    return {"auto": "default", "fast": "priority"}.get(requested, requested)
+
+
 def sse(events: list[dict[str, Any]], done: bool = True, named: bool = False) -> bytes:
     body = "".join((f"event: {e['type']}\n" if named else "") + f"data: {json.dumps(e)}\n\n" for e in events)
     return (body + ("data: [DONE]\n\n" if done else "")).encode()
@@ -96,14 +102,14 @@ class FakeOpenAI:
         if not body.get("stream"):
             return http.Response(200, json={
                 "id": "chatcmpl-abc123", "object": "chat.completion", "created": 1763900000, "model": served,
-                "service_tier": "default", "system_fingerprint": "fp_1",
+                "service_tier": served_tier(body), "system_fingerprint": "fp_1",
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": "{\"answer\": \"Paris\"}",
                                                      "refusal": None}, "logprobs": None, "finish_reason": "stop"}],
                 "usage": self._usage(model)})
 
         def chunk(delta: dict[str, Any] | None, finish: str | None = None, **extra: Any) -> dict[str, Any]:
             return {"id": "chatcmpl-abc123", "object": "chat.completion.chunk", "created": 1763900000,
-                    "model": served, "service_tier": "default", "system_fingerprint": "fp_1",
+                    "model": served, "service_tier": served_tier(body), "system_fingerprint": "fp_1",
                     "choices": [] if delta is None else [{"index": 0, "delta": delta, "logprobs": None,
                                                           "finish_reason": finish}], **extra}
 
@@ -134,7 +140,7 @@ class FakeOpenAI:
         message = {"type": "message", "id": "msg_1", "status": "completed", "role": "assistant",
                    "content": [{"type": "output_text", "text": "{\"answer\": \"Paris\"}", "annotations": []}]}
         final = {"id": "resp_abc123", "object": "response", "created_at": 1763900000, "model": served,
-                 "status": "completed", "service_tier": "default", "output": [message],
+                 "status": "completed", "service_tier": served_tier(body), "output": [message],
                  "parallel_tool_calls": True, "tool_choice": "auto", "tools": [], "usage": usage}
         if not body.get("stream"):
             return http.Response(200, json=final)

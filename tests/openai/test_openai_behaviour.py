@@ -248,3 +248,40 @@ def test_counter_series_are_capped_and_totals_stay_exact(otel: Otel, fake: FakeO
     spans_total = sum(s.attributes["gen_ai.usage.cost.amount"] for s in otel.finished())
     assert otel.metric_sum("gen_ai.client.cost") == pytest.approx(spans_total, rel=1e-12)
     assert otel.metric_sum("gen_ai.client.operation.cost") == pytest.approx(spans_total, rel=1e-12)
+
+
+def test_entry_point_and_instruments_any_extra() -> None:
+    from importlib.metadata import distribution, entry_points
+
+    from otel_llm_cost.providers.openai import OpenAIInstrumentor
+
+    (ep,) = [e for e in entry_points(group="opentelemetry_instrumentor") if e.name == "llm_cost_openai"]
+    assert ep.load() is OpenAIInstrumentor
+    assert OpenAIInstrumentor().instrumentation_dependencies() == ("openai >= 1.40.0, < 4",)
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+
+    extra = [Requirement(r) for r in distribution("otel-llm-cost").requires or []
+             if Requirement(r).marker is not None and Requirement(r).marker.evaluate({"extra": "instruments-any"})]
+    assert any(r.name == "openai" and r.specifier == SpecifierSet(">=1.40.0,<4") for r in extra)
+
+
+def test_inert_without_the_openai_sdk() -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import sys
+        sys.modules["openai"] = None  # the SDK cannot be imported
+        import otel_llm_cost
+        from otel_llm_cost.providers.openai import OpenAIInstrumentor
+        instrumentor = OpenAIInstrumentor()
+        instrumentor.instrument()
+        otel_llm_cost.instrument()
+        assert instrumentor._wrapped == [], instrumentor._wrapped
+        otel_llm_cost.uninstrument()
+        print("inert")
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "inert", done.stderr

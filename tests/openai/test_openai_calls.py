@@ -301,3 +301,40 @@ def test_abandoned_stream_is_finished_on_gc(otel: Otel, fake: FakeOpenAI) -> Non
     del stream
     gc.collect()
     assert len(otel.finished()) == 1
+
+
+# gpt-5 list prices (USD per 1M): input 1.25, cached input 0.125, output 10; flex is half of that, priority double
+GPT_5_COST = ((PROMPT - CACHED) * 1.25 + CACHED * 0.125 + COMPLETION * 10) / 1e6
+
+
+@pytest.mark.parametrize(("tier", "multiplier"), [(None, 1.0), ("flex", 0.5), ("priority", 2.0)])
+@pytest.mark.parametrize("surface", ["chat", "chat-stream", "responses"])
+def test_service_tier_sets_the_price(otel: Otel, fake: FakeOpenAI, tier: str | None, multiplier: float,
+                                     surface: str) -> None:
+    client = fake.client()
+    kwargs = {} if tier is None else {"service_tier": tier}
+    if surface == "chat":
+        client.chat.completions.create(model="gpt-5", messages=MESSAGES, **kwargs)
+    elif surface == "chat-stream":
+        list(client.chat.completions.create(model="gpt-5", messages=MESSAGES, stream=True, **kwargs))
+    else:
+        client.responses.create(model="gpt-5", input="Capital of France?", **kwargs)
+    (span,) = otel.finished()
+    assert span.attributes["openai.response.service_tier"] == (tier or "default")
+    assert span.attributes.get("openai.request.service_tier") == tier
+    assert span.attributes["gen_ai.usage.reasoning.output_tokens"] == REASONING
+    assert span.attributes["gen_ai.usage.cost.amount"] == pytest.approx(GPT_5_COST * multiplier, rel=1e-12)
+    _assert_invariant(otel)
+
+
+def test_audio_and_image_tokens_are_read(otel: Otel, fake: FakeOpenAI) -> None:
+    fake.extra_usage = {"prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 1200, "image_tokens": 0},
+                        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 250}}
+    fake.client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    (span,) = otel.finished()
+    assert span.attributes["gen_ai.usage.input_tokens"] == PROMPT
+    assert "gen_ai.usage.cache_read.input_tokens" in span.attributes
+    assert otel.metric_sum("gen_ai.client.inference.usage.input_tokens", **{"gen_ai.token.modality": "text"}) == PROMPT
+    fake.extra_usage = {"prompt_tokens": 800, "prompt_tokens_details": {"cached_tokens": 0, "image_tokens": 800}}
+    fake.client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert otel.metric_sum("gen_ai.client.inference.usage.input_tokens", **{"gen_ai.token.modality": "image"}) == 800

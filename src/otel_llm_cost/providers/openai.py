@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from .. import telemetry as names
 from ..telemetry import CallRecord
 from ..usage import Usage
 from ._base import RUNTIME, Adapter, LLMCostInstrumentor, Prepared, Target
@@ -35,15 +36,15 @@ _HOST_PROVIDERS = (
     ("generativelanguage.googleapis.com", "gcp.gemini"),
 )
 _REQUEST_PARAMS = (
-    ("temperature", "gen_ai.request.temperature"),
-    ("top_p", "gen_ai.request.top_p"),
-    ("max_tokens", "gen_ai.request.max_tokens"),
-    ("max_completion_tokens", "gen_ai.request.max_tokens"),
-    ("max_output_tokens", "gen_ai.request.max_tokens"),
-    ("frequency_penalty", "gen_ai.request.frequency_penalty"),
-    ("presence_penalty", "gen_ai.request.presence_penalty"),
-    ("seed", "gen_ai.request.seed"),
-    ("service_tier", "gen_ai.openai.request.service_tier"),
+    ("temperature", names.REQUEST_TEMPERATURE),
+    ("top_p", names.REQUEST_TOP_P),
+    ("max_tokens", names.REQUEST_MAX_TOKENS),
+    ("max_completion_tokens", names.REQUEST_MAX_TOKENS),
+    ("max_output_tokens", names.REQUEST_MAX_TOKENS),
+    ("frequency_penalty", names.REQUEST_FREQUENCY_PENALTY),
+    ("presence_penalty", names.REQUEST_PRESENCE_PENALTY),
+    ("seed", names.REQUEST_SEED),
+    ("service_tier", names.OPENAI_REQUEST_SERVICE_TIER),
 )
 _server_cache: dict[int, tuple[str, str | None, int | None]] = {}
 
@@ -91,10 +92,10 @@ def _request_attributes(kwargs: dict[str, Any]) -> dict[str, Any]:
             attrs[name] = value
     n = kwargs.get("n")
     if _given(n) and isinstance(n, int) and n != 1:
-        attrs["gen_ai.request.choice.count"] = n
+        attrs[names.REQUEST_CHOICE_COUNT] = n
     stop = kwargs.get("stop")
     if _given(stop):
-        attrs["gen_ai.request.stop_sequences"] = [stop] if isinstance(stop, str) else [str(s) for s in stop or ()]
+        attrs[names.REQUEST_STOP_SEQUENCES] = [stop] if isinstance(stop, str) else [str(s) for s in stop or ()]
     return attrs
 
 
@@ -117,6 +118,7 @@ def _chat_usage(usage: Any) -> Usage:
         reasoning_tokens=_int(getattr(completion, "reasoning_tokens", None)),
         input_audio_tokens=_int(getattr(prompt, "audio_tokens", None)),
         output_audio_tokens=_int(getattr(completion, "audio_tokens", None)),
+        input_image_tokens=_int(getattr(prompt, "image_tokens", None)),
     )
 
 
