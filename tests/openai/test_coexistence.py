@@ -3,6 +3,7 @@ also active (in either order), the call has one GenAI span, which carries our co
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import Iterator
 from typing import Any
@@ -49,9 +50,27 @@ def _genai_spans(otel: Otel) -> list[Any]:
                                  or s.attributes.get("llm.request.type"))]
 
 
+def _call(fake: FakeOpenAI, surface: str) -> None:
+    messages = [{"role": "user", "content": "hi"}]
+    if surface == "chat":
+        fake.client().chat.completions.create(model="gpt-4o-mini", messages=messages)
+    elif surface == "chat-stream":
+        list(fake.client().chat.completions.create(model="gpt-4o-mini", messages=messages, stream=True))
+    elif surface == "responses":
+        fake.client().responses.create(model="gpt-4o-mini", input="hi")
+    else:
+        async def main() -> None:
+            client = fake.async_client()
+            await client.chat.completions.create(model="gpt-4o-mini", messages=messages)
+            async for _ in await client.chat.completions.create(model="gpt-4o-mini", messages=messages, stream=True):
+                pass
+
+        asyncio.run(main())
+
+
 @pytest.mark.parametrize("peer_first", [True, False], ids=["peer-then-ours", "ours-then-peer"])
-@pytest.mark.parametrize("stream", [False, True])
-def test_one_span_one_cost(otel: Otel, peer: Any, peer_first: bool, stream: bool) -> None:
+@pytest.mark.parametrize("surface", ["chat", "chat-stream", "responses", "async"])
+def test_one_span_one_cost(otel: Otel, peer: Any, peer_first: bool, surface: str) -> None:
     otel_llm_cost.uninstrument()
     if peer_first:
         peer.instrument(tracer_provider=otel.tracer_provider, meter_provider=otel.meter_provider)
@@ -60,21 +79,29 @@ def test_one_span_one_cost(otel: Otel, peer: Any, peer_first: bool, stream: bool
         otel.reinstrument()
         peer.instrument(tracer_provider=otel.tracer_provider, meter_provider=otel.meter_provider)
     fake = FakeOpenAI()
-    result = fake.client().chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}],
-                                                   stream=stream)
-    if stream:
-        list(result)
-    spans = _genai_spans(otel)
-    assert len(spans) == 1, [(s.name, s.instrumentation_scope.name) for s in spans]
-    (span,) = spans
-    assert span.instrumentation_scope.name != "otel_llm_cost"  # the peer's span, enriched
-    assert span.attributes["gen_ai.usage.cost.amount"] == pytest.approx(GPT_4O_MINI_COST)
-    assert otel.metric_sum("gen_ai.client.cost") == pytest.approx(GPT_4O_MINI_COST)
-    assert otel.metric_count("gen_ai.client.operation.cost") == 1
-    # the peer records duration/token histograms itself; ours stay silent so nothing is counted twice
-    assert otel.metric_count("gen_ai.client.operation.duration") == 0
+    _call(fake, surface)
+    calls = 2 if surface == "async" else 1
+    all_spans = _genai_spans(otel)
+    spans = [s for s in all_spans if "gen_ai.usage.cost.amount" in s.attributes]
+    assert len(spans) == calls, [(s.name, s.instrumentation_scope.name) for s in all_spans]
+    if surface == "responses" and type(peer).__module__.startswith("opentelemetry.instrumentation.openai"):
+        # Known limit: OpenLLMetry opens its Responses span only after the call has returned, so there is no span
+        # to enrich while we run; its span (without cost) may stand beside ours. Cost is still counted once.
+        assert all(s.instrumentation_scope.name != "otel_llm_cost" for s in all_spans if s not in spans)
+    else:
+        assert len(all_spans) == calls, [(s.name, s.instrumentation_scope.name) for s in all_spans]
+    peer_spans = [s for s in spans if s.instrumentation_scope.name != "otel_llm_cost"]
+    for span in spans:  # each call has one GenAI span carrying its cost once
+        assert span.attributes["gen_ai.usage.cost.amount"] == pytest.approx(GPT_4O_MINI_COST)
+    assert otel.metric_sum("gen_ai.client.cost") == pytest.approx(calls * GPT_4O_MINI_COST)
+    assert otel.metric_sum("gen_ai.client.operation.cost") == pytest.approx(calls * GPT_4O_MINI_COST)
+    assert otel.metric_count("gen_ai.client.operation.cost") == calls
+    # where the peer made the span it records duration/token histograms itself; ours stay silent for those calls
+    assert otel.metric_count("gen_ai.client.operation.duration") == calls - len(peer_spans)
+    if surface != "responses":  # both peers trace chat completions: their span is the one, enriched
+        assert len(peer_spans) == calls
     otel_llm_cost.uninstrument()
     fake.client().chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
     # we took ourselves out from under the peer (whose own uninstrument may not unwrap on openai 3.x)
-    assert all("gen_ai.usage.cost.amount" not in s.attributes for s in _genai_spans(otel)[1:])
-    assert otel.metric_count("gen_ai.client.operation.cost") == 1
+    assert all("gen_ai.usage.cost.amount" not in s.attributes for s in _genai_spans(otel)[calls:])
+    assert otel.metric_count("gen_ai.client.operation.cost") == calls
