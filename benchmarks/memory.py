@@ -121,7 +121,8 @@ def main() -> None:
     seen = {key: len(values) for key, values in telemetry.attribution._seen.items()}
     print(f"bounded caches: price memo {len(telemetry.book._memo)} (max {telemetry.book._memo_size}), "
           f"server cache {len(_server_cache)}, attribution values {seen} "
-          f"(cap {telemetry.attribution.max_values}), counter series {series} (cap {type(telemetry.totals).MAX_SERIES})")
+          f"(cap {telemetry.attribution.max_values}), counter series {series} "
+          f"(cap {type(telemetry.totals).MAX_SERIES})")
     if args.tracemalloc:
         after_snapshot = tracemalloc.take_snapshot()
         print("\nlargest allocation growth since warm-up (tracemalloc):")
