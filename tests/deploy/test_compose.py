@@ -67,10 +67,26 @@ def flag(service: dict[str, Any], name: str) -> str | None:
 
 def test_services_and_loopback_ports(project: dict[str, Any]) -> None:
     services = project["services"]
-    assert set(services) == {"otel-collector", "prometheus", "alertmanager", "grafana"}
+    assert set(services) == {"otel-collector", "prometheus", "alertmanager", "alert-webhook", "grafana"}
     for name, service in services.items():
         for port in service.get("ports", []):
             assert port["host_ip"] == "127.0.0.1", f"{name} publishes {port} beyond loopback"
+
+
+def test_alertmanager_webhook_has_a_receiver_service(project: dict[str, Any]) -> None:
+    """deploy/alertmanager.yml posts to a host of the compose network: a service must answer there."""
+    from urllib.parse import urlsplit
+
+    import yaml
+
+    config = yaml.safe_load((ROOT / "deploy" / "alertmanager.yml").read_text())
+    urls = [hook["url"] for receiver in config["receivers"] for hook in receiver.get("webhook_configs", [])]
+    assert urls, "deploy/alertmanager.yml has no webhook receiver"
+    for url in urls:
+        parts = urlsplit(url)
+        assert parts.hostname in project["services"], f"{url}: no compose service named {parts.hostname}"
+        command = " ".join(project["services"][parts.hostname].get("command") or [])
+        assert f"{parts.port}" in command, f"{url}: the {parts.hostname} service does not listen on {parts.port}"
 
 
 def test_every_bind_mount_exists(project: dict[str, Any]) -> None:
