@@ -132,6 +132,14 @@ RUNTIME = _Runtime()
 def _wrap_result(result: Any, observer: _CallObserver, is_async: bool) -> Any:
     """Hand the caller the SDK's own result (or a transparent proxy when more is still to come)."""
     cls = type(result)
+    if hasattr(cls, "model_fields") and not hasattr(cls, "close"):
+        # a parsed (pydantic) result, the common case: nothing more to come. Checked on the class first because
+        # a pydantic model answers the missing attributes looked up below slowly.
+        try:
+            observer.on_result(result)
+        finally:
+            observer.on_end(None)
+        return result
     # Looked up on the instance, not the class: a peer instrumentation's proxy of the SDK stream counts too.
     if callable(getattr(result, "close", None)):
         if callable(getattr(result, "__anext__", None)):
