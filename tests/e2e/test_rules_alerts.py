@@ -144,7 +144,9 @@ def test_daily_budget_alert_reaches_the_webhook(pipeline: tuple[Stack, Path]) ->
     # The spend in the description is what Prometheus holds (to the cent, within the workload's growth).
     spent = float(annotations["description"].split("$")[1].split(" ")[0])
     held = stack.query_value("sum(llm:cost_usd:increase1d)")
-    assert held is not None and DAILY_BUDGET < spent <= held + 0.005
+    # The description rounds to the cent: the alert fired above the budget, so the printed value is at least
+    # the budget rounded down.
+    assert held is not None and DAILY_BUDGET - 0.005 <= spent <= held + 0.005
 
 
 def test_unpriced_model_alert_reaches_the_webhook(pipeline: tuple[Stack, Path]) -> None:
