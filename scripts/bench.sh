@@ -7,19 +7,11 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-venv="${XDG_CACHE_HOME:-$HOME/.cache}/otel-llm-cost/venv-bench"
-stamp="$venv/.installed-$(cat scripts/bench.sh pyproject.toml | sha256sum | cut -c1-16)"
-if [ ! -f "$stamp" ]; then
-  echo "== bench: building $venv"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --upgrade pip
-  "$venv/bin/python" -m pip install --quiet -e "$root" \
+source scripts/cached-venv.sh
+cached_venv "venv-bench" scripts/bench.sh pyproject.toml -- -e "$root" \
     "openai>=2,<3" "opentelemetry-sdk>=1.38" \
     "opentelemetry-instrumentation-genai-openai>=1.3b0,<2" "opentelemetry-util-genai>=1.3b0,<2" \
     "opentelemetry-instrumentation-openai>=0.62,<0.63" "openlit>=1.45,<2" "pyinstrument>=5"
-  touch "$stamp"
-fi
 what="${1:-overhead}"; shift || true
 case "$what" in
   overhead) "$venv/bin/python" benchmarks/overhead.py "$@" ;;

@@ -7,20 +7,12 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 version="2.0.0"
-venv="${XDG_CACHE_HOME:-$HOME/.cache}/otel-llm-cost/venv-anthropic-$version"
-stamp="$venv/.installed-$(cat scripts/test-compat-anthropic.sh pyproject.toml | sha256sum | cut -c1-16)"
-if [ ! -f "$stamp" ]; then
-  echo "== test-compat-anthropic: building $venv"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --upgrade pip
-  "$venv/bin/python" -m pip install --quiet -e "$root" \
+source scripts/cached-venv.sh
+cached_venv "venv-anthropic-$version" scripts/test-compat-anthropic.sh pyproject.toml -- -e "$root" \
     "anthropic==$version" "botocore>=1.34" "pydantic>=2" "pytest>=8" \
     "opentelemetry-sdk>=1.27" "opentelemetry-distro>=0.48b0" \
     "opentelemetry-exporter-otlp-proto-http>=1.27" \
     "opentelemetry-instrumentation-genai-anthropic>=1.3b0,<2" "opentelemetry-util-genai>=1.3b0,<2" \
     "opentelemetry-instrumentation-anthropic>=0.62,<0.63"
-  touch "$stamp"
-fi
 "$venv/bin/python" -c "import anthropic, sys; v = anthropic.__version__; print('== test-compat-anthropic: anthropic', v); sys.exit(v != '$version')"
 PATH="$venv/bin:$PATH" "$venv/bin/python" -m pytest -p no:cacheprovider tests/anthropic "$@"

@@ -6,20 +6,12 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-venv="${XDG_CACHE_HOME:-$HOME/.cache}/otel-llm-cost/venv-openai2"
-stamp="$venv/.installed-$(cat scripts/test-compat.sh pyproject.toml | sha256sum | cut -c1-16)"
-if [ ! -f "$stamp" ]; then
-  echo "== test-compat: building $venv"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --upgrade pip
-  "$venv/bin/python" -m pip install --quiet -e "$root" \
+source scripts/cached-venv.sh
+cached_venv "venv-openai2" scripts/test-compat.sh pyproject.toml -- -e "$root" \
     "openai>=2,<3" "httpx>=0.27,<1" "pydantic>=2" "pytest>=8" \
     "opentelemetry-sdk>=1.27" "opentelemetry-distro>=0.48b0" \
     "opentelemetry-exporter-prometheus>=0.48b0" "opentelemetry-exporter-otlp-proto-http>=1.27" \
     "opentelemetry-instrumentation-genai-openai>=1.3b0,<2" "opentelemetry-util-genai>=1.3b0,<2" \
     "opentelemetry-instrumentation-openai>=0.62,<0.63"
-  touch "$stamp"
-fi
 "$venv/bin/python" -c 'import openai, sys; v = openai.__version__; print("== test-compat: openai", v); sys.exit(v.split(".")[0] != "2")'
 PATH="$venv/bin:$PATH" "$venv/bin/python" -m pytest -p no:cacheprovider tests/openai "$@"

@@ -15,3 +15,6 @@ export OTEL_LLM_COST_E2E_REQUIRED=1
 echo "== ruff"; ruff check src tests scripts benchmarks
 echo "== mypy"; mypy
 echo "== pytest"; python -m pytest "$@"
+# The same provider tests on the other supported SDK majors/minimums, each in its own cached venv.
+echo "== pytest openai 2.x (httpx)"; bash scripts/test-compat.sh -q
+echo "== pytest anthropic 2.0.0 (oldest 2.x)"; bash scripts/test-compat-anthropic.sh -q
