@@ -8,15 +8,25 @@ from __future__ import annotations
 
 import importlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from .attribution import attributes
+if TYPE_CHECKING:
+    from .attribution import attributes
 
 __all__ = ["__version__", "attributes", "instrument", "uninstrument"]
 
 logger = logging.getLogger("otel_llm_cost")
+
+
+def __getattr__(name: str) -> Any:
+    """``attributes`` is imported on first use: ``import otel_llm_cost.pricing`` stays light (no inspect)."""
+    if name == "attributes":
+        from .attribution import attributes
+
+        return attributes
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _instrumentors() -> list[Any]:
