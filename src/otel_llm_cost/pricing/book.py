@@ -271,9 +271,8 @@ def _cost(parts: Breakdown, other: float, multiplier: float, table_id: str, prov
           model_id: str) -> r.Cost:
     if multiplier == 1.0:
         total = parts.input + parts.output + parts.cache_read + parts.cache_write + other
-        return r.Cost(total=total, input=parts.input, output=parts.output, cache_read=parts.cache_read,
-                      cache_write=parts.cache_write, other=other, source="local", price_table=table_id,
-                      provider=provider_id, model=model_id, cache_savings=parts.cache_savings)
+        return r.Cost.local(total, parts.input, parts.output, parts.cache_read, parts.cache_write, other, table_id,
+                            provider_id, model_id, parts.cache_savings)
     m = multiplier
     full = parts.input + parts.output + parts.cache_read + parts.cache_write + other
     inp, out, cr, cw, oth = parts.input * m, parts.output * m, parts.cache_read * m, parts.cache_write * m, other * m

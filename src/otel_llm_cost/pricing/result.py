@@ -52,6 +52,19 @@ class Cost:
         self.cache_savings = cache_savings
         self.discount_savings = discount_savings
 
+    @classmethod
+    def local(cls, total: float, input: float, output: float, cache_read: float, cache_write: float, other: float,
+              price_table: str, provider: str, model: str, cache_savings: float,
+              discount_savings: float = 0.0) -> Cost:
+        """A locally priced cost, built positionally: the per-call path skips keyword parsing (about 1 µs)."""
+        cost = cls.__new__(cls)
+        cost.total, cost.input, cost.output, cost.cache_read, cost.cache_write, cost.other = (
+            total, input, output, cache_read, cache_write, other)
+        cost.source, cost.price_table, cost.provider, cost.model, cost.currency = (
+            "local", price_table, provider, model, "USD")
+        cost.cache_savings, cost.discount_savings = cache_savings, discount_savings
+        return cost
+
     def __bool__(self) -> bool:
         return True
 
