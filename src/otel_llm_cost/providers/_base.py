@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 import wrapt
@@ -18,7 +18,7 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type:
 from ..attribution import Attribution
 from ..config import Settings
 from ..streams import AsyncStreamProxy, ManagedStreamProxy, RawResponseProxy, SyncStreamProxy
-from ..telemetry import CallRecord, Telemetry
+from ..telemetry import REQUEST_STOP_SEQUENCES, CallRecord, Telemetry
 
 logger = logging.getLogger("otel_llm_cost")
 _MARK = "_otel_llm_cost_wrapper"
@@ -32,6 +32,21 @@ def given(value: Any) -> bool:
 def whole(value: Any) -> int | None:
     """A reported token count when it is a real int (not bool, not a sentinel), else None."""
     return value if value.__class__ is int else None
+
+
+def request_attributes(kwargs: Mapping[str, Any], params: Iterable[tuple[str, str]],
+                       stop_param: str) -> dict[str, Any]:
+    """Span attributes of the request parameters the caller set (``params``: keyword -> attribute name),
+    plus the stop sequences (a string or a list) found under ``stop_param``. Sentinels and bools are skipped."""
+    attrs: dict[str, Any] = {}
+    for param, name in params:
+        value = kwargs.get(param)
+        if given(value) and isinstance(value, (int, float, str)) and not isinstance(value, bool):
+            attrs[name] = value
+    stop = kwargs.get(stop_param)
+    if given(stop) and isinstance(stop, (str, list, tuple)):
+        attrs[REQUEST_STOP_SEQUENCES] = [stop] if isinstance(stop, str) else [str(s) for s in stop]
+    return attrs
 
 
 class Prepared:

@@ -25,16 +25,27 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection
 from typing import Any
 
+from .. import telemetry as names
 from ..pricing.book import service_tier_context
 from ..streams import AsyncStreamProxy, SyncStreamProxy
 from ..telemetry import CallRecord, Telemetry
 from ..usage import Usage
-from ._base import RUNTIME, Adapter, LLMCostInstrumentor, Prepared, Target, given, logger, mark_ours, whole
+from ._base import (
+    RUNTIME,
+    Adapter,
+    LLMCostInstrumentor,
+    Prepared,
+    Target,
+    logger,
+    mark_ours,
+    request_attributes,
+    whole,
+)
 
 _INSTRUMENTS = ("anthropic >= 2.0.0, < 3",)
 _NATIVE_SWITCH = "ANTHROPIC_OPEN_TELEMETRY"
 # anthropic 2.x has no sampling parameters (temperature, top_p, top_k) any more
-_REQUEST_PARAMS = (("max_tokens", "gen_ai.request.max_tokens"),)
+_REQUEST_PARAMS = (("max_tokens", names.REQUEST_MAX_TOKENS),)
 # client class name fragment -> gen_ai.provider.name, for clients that do not name it (every 2.x client has
 # ``_gen_ai_provider_name``; AnthropicAWS/GoogleCloud/Foundry inherit "anthropic", as the SDK's own spans say)
 _CLIENT_PROVIDERS = (("Bedrock", "aws.bedrock"), ("Vertex", "gcp.vertex_ai"))
@@ -51,18 +62,6 @@ def _server(instance: Any) -> tuple[str, str | None, int | None]:
     host = getattr(url, "host", None) or None
     port = getattr(url, "port", None)
     return provider, host, None if port in (443, None) else port
-
-
-def _request_attributes(kwargs: dict[str, Any]) -> dict[str, Any]:
-    attrs: dict[str, Any] = {}
-    for param, name in _REQUEST_PARAMS:
-        value = kwargs.get(param)
-        if given(value) and isinstance(value, (int, float)) and not isinstance(value, bool):
-            attrs[name] = value
-    stop = kwargs.get("stop_sequences")
-    if given(stop) and isinstance(stop, (list, tuple)):
-        attrs["gen_ai.request.stop_sequences"] = [str(s) for s in stop]
-    return attrs
 
 
 class _Counts:
@@ -169,7 +168,8 @@ class MessagesAdapter(Adapter):
         streaming = self.managed or kwargs.get("stream") is True
         call = CallRecord(self.operation, provider, model if isinstance(model, str) else None, host, port, streaming)
         call.price_request_model_first = provider == "aws.bedrock"
-        return Prepared(call, kwargs, _request_attributes(kwargs), _Counts() if streaming else None)
+        attrs = request_attributes(kwargs, _REQUEST_PARAMS, "stop_sequences")
+        return Prepared(call, kwargs, attrs, _Counts() if streaming else None)
 
     def read_result(self, call: CallRecord, result: Any) -> None:
         _message_facts(call, result)

@@ -13,7 +13,7 @@ from typing import Any
 from .. import telemetry as names
 from ..telemetry import CallRecord
 from ..usage import Usage
-from ._base import RUNTIME, Adapter, LLMCostInstrumentor, Prepared, Target
+from ._base import RUNTIME, Adapter, LLMCostInstrumentor, Prepared, Target, given, request_attributes, whole
 
 _INSTRUMENTS = ("openai >= 1.40.0, < 4",)
 
@@ -49,11 +49,6 @@ _REQUEST_PARAMS = (
 _server_cache: dict[int, tuple[str, str | None, int | None]] = {}
 
 
-def _given(value: Any) -> bool:
-    """False for None and the SDK's NOT_GIVEN / omit sentinels."""
-    return value is not None and type(value).__name__ not in ("NotGiven", "Omit")
-
-
 def _server(instance: Any) -> tuple[str, str | None, int | None]:
     """(gen_ai.provider.name, server.address, server.port) from the resource's client, memoised per client."""
     client = getattr(instance, "_client", None)
@@ -85,17 +80,10 @@ def _server(instance: Any) -> tuple[str, str | None, int | None]:
 
 
 def _request_attributes(kwargs: dict[str, Any]) -> dict[str, Any]:
-    attrs: dict[str, Any] = {}
-    for param, name in _REQUEST_PARAMS:
-        value = kwargs.get(param)
-        if _given(value) and isinstance(value, (int, float, str)) and not isinstance(value, bool):
-            attrs[name] = value
+    attrs = request_attributes(kwargs, _REQUEST_PARAMS, "stop")
     n = kwargs.get("n")
-    if _given(n) and isinstance(n, int) and n != 1:
+    if given(n) and isinstance(n, int) and n != 1:
         attrs[names.REQUEST_CHOICE_COUNT] = n
-    stop = kwargs.get("stop")
-    if _given(stop):
-        attrs[names.REQUEST_STOP_SEQUENCES] = [stop] if isinstance(stop, str) else [str(s) for s in stop or ()]
     return attrs
 
 
@@ -113,26 +101,22 @@ def _field(obj: Any, name: str) -> Any:
     return getattr(obj, name, None)
 
 
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _chat_usage(usage: Any) -> Usage:
     """Chat/legacy-completions usage: cached, audio tokens inside prompt; reasoning, audio inside completion."""
     prompt = _field(usage, "prompt_tokens_details")
     completion = _field(usage, "completion_tokens_details")
-    cached = _int(_field(prompt, "cached_tokens"))
+    cached = whole(_field(prompt, "cached_tokens"))
     if cached is None:  # DeepSeek reports cache hits at the top level
-        cached = _int(_field(usage, "prompt_cache_hit_tokens"))
+        cached = whole(_field(usage, "prompt_cache_hit_tokens"))
     return Usage(
-        input_tokens=_int(_field(usage, "prompt_tokens")),
-        output_tokens=_int(_field(usage, "completion_tokens")),
+        input_tokens=whole(_field(usage, "prompt_tokens")),
+        output_tokens=whole(_field(usage, "completion_tokens")),
         cache_read_tokens=cached,
-        cache_write_tokens=_int(_field(prompt, "cache_write_tokens")),
-        reasoning_tokens=_int(_field(completion, "reasoning_tokens")),
-        input_audio_tokens=_int(_field(prompt, "audio_tokens")),
-        output_audio_tokens=_int(_field(completion, "audio_tokens")),
-        input_image_tokens=_int(_field(prompt, "image_tokens")),
+        cache_write_tokens=whole(_field(prompt, "cache_write_tokens")),
+        reasoning_tokens=whole(_field(completion, "reasoning_tokens")),
+        input_audio_tokens=whole(_field(prompt, "audio_tokens")),
+        output_audio_tokens=whole(_field(completion, "audio_tokens")),
+        input_image_tokens=whole(_field(prompt, "image_tokens")),
     )
 
 
@@ -140,11 +124,11 @@ def _responses_usage(usage: Any) -> Usage:
     inp = _field(usage, "input_tokens_details")
     out = _field(usage, "output_tokens_details")
     return Usage(
-        input_tokens=_int(_field(usage, "input_tokens")),
-        output_tokens=_int(_field(usage, "output_tokens")),
-        cache_read_tokens=_int(_field(inp, "cached_tokens")),
-        cache_write_tokens=_int(_field(inp, "cache_write_tokens")),
-        reasoning_tokens=_int(_field(out, "reasoning_tokens")),
+        input_tokens=whole(_field(usage, "input_tokens")),
+        output_tokens=whole(_field(usage, "output_tokens")),
+        cache_read_tokens=whole(_field(inp, "cached_tokens")),
+        cache_write_tokens=whole(_field(inp, "cache_write_tokens")),
+        reasoning_tokens=whole(_field(out, "reasoning_tokens")),
     )
 
 
@@ -163,7 +147,7 @@ class _OpenAIAdapter(Adapter):
         streaming = kwargs.get("stream") is True
         call = CallRecord(self.operation, provider, model if isinstance(model, str) else None, host, port, streaming)
         tier = kwargs.get("service_tier")
-        if _given(tier) and isinstance(tier, str) and tier != "auto":
+        if given(tier) and isinstance(tier, str) and tier != "auto":
             call.service_tier = tier
         return Prepared(call, kwargs, _request_attributes(kwargs))
 
@@ -189,7 +173,7 @@ class ChatAdapter(_OpenAIAdapter):
         assert prepared is not None
         settings = RUNTIME.settings
         if prepared.call.streaming and settings is not None and settings.stream_usage \
-                and not _given(kwargs.get("stream_options")):
+                and not given(kwargs.get("stream_options")):
             # Ask for the final usage chunk; the caller never sees it (hidden in read_item).
             prepared.kwargs = {**kwargs, "stream_options": {"include_usage": True}}
             prepared.state = True
@@ -262,7 +246,7 @@ class EmbeddingsAdapter(_OpenAIAdapter):
         self._response_facts(call, result)
         usage = _field(result, "usage")
         if usage is not None:
-            call.usage = Usage(input_tokens=_int(_field(usage, "prompt_tokens")), output_tokens=None)
+            call.usage = Usage(input_tokens=whole(_field(usage, "prompt_tokens")), output_tokens=None)
             call.provider_cost = _provider_cost(usage)
 
 
