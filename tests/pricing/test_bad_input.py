@@ -111,3 +111,24 @@ def test_cost_never_raises(provider: str, model: str | None, counts: list[object
     if isinstance(result, Cost):
         assert result.total >= 0
         assert result.total == pytest.approx(sum(result.parts().values()), rel=1e-9, abs=1e-15)
+
+
+def test_a_billed_part_without_a_price_is_said_once(caplog: pytest.LogCaptureFixture) -> None:
+    """Bedrock's table has no web-search price: the tokens are priced, the searches cannot be, and the log says so
+    (once per model) instead of silently pricing them at $0."""
+    book = PriceBook()
+    usage = Usage(input_tokens=1000, output_tokens=100, web_searches=3)
+    with caplog.at_level(logging.WARNING, logger="otel_llm_cost.pricing"):
+        first = book.cost("aws.bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0", usage)
+        second = book.cost("aws.bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0", usage)
+    assert isinstance(first, Cost) and first == second
+    assert first.total == pytest.approx(first.input + first.output) and first.other == 0.0
+    warnings = [r.getMessage() for r in caplog.records if "web searches" in r.getMessage()]
+    assert len(warnings) == 1
+    assert f"no price for web searches of {first.model} at {first.provider}" in warnings[0]
+    # where the table has the price, nothing is said and the searches are in "other"
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="otel_llm_cost.pricing"):
+        direct = book.cost("anthropic", "claude-sonnet-4-5", usage)
+    assert isinstance(direct, Cost) and direct.other == pytest.approx(3 * 10.0 / 1000)
+    assert not [r for r in caplog.records if "web searches" in r.getMessage()]

@@ -218,7 +218,10 @@ class PriceBook:
                 return r.Unpriced(r.NO_PRICE_AT_DATE, f"no user price in force on {when.date()}")
             if context is None and service_tier:
                 context = service_tier_context(service_tier)
-            parts = entry.prices_at(when, None if res.via_fallback else context).cost(usage)
+            row = entry.prices_at(when, None if res.via_fallback else context)
+            parts = row.cost(usage)
+            if usage.web_searches and "web_searches_kcount" not in row.prices:
+                self._warn_unpriced_part(entry, "web searches")
         except NegativeCount as exc:
             return r.Unpriced(r.INVALID_USAGE, str(exc))
         multiplier = 1.0
@@ -228,6 +231,16 @@ class PriceBook:
             if discount is not None:
                 multiplier = discount.multiplier
         return _cost(parts, parts.other, multiplier, self.table_id, entry.provider_id, entry.id)
+
+    def _warn_unpriced_part(self, entry: ModelEntry, part: str) -> None:
+        """The call is priced, but the table has no price for one of its billed parts: say so once per model,
+        so an under-count is never silent."""
+        key = f"{entry.provider_id}/{entry.id}/{part}"
+        if key not in self._errors_logged and len(self._errors_logged) < 100:
+            self._errors_logged.add(key)
+            logger.warning("otel-llm-cost: the price table has no price for %s of %s at %s; those calls are priced "
+                           "without them (add a [[price]] with per_request to a price file to include them).",
+                           part, entry.id, entry.provider_id)
 
     def _user_row(self, user: UserPrice) -> PriceRow:
         row = self._user_rows.get(id(user))
