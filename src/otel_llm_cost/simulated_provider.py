@@ -19,6 +19,7 @@ import hashlib
 import json
 import random
 import struct
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -394,6 +395,14 @@ class SimulatedProviderServer(ThreadingHTTPServer):
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT`` (the OpenAI SDK wants ``/v1`` appended, the Anthropic SDK does not)."""
         return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up (a stream the app closed early, a timed-out request) is normal traffic here:
+        no traceback on the demo's screen. Anything else is still reported."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionResetError, BrokenPipeError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
     def __enter__(self) -> SimulatedProviderServer:
         self._thread.start()

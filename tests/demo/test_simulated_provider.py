@@ -91,3 +91,22 @@ def test_error_header_gives_each_sdk_its_own_exception(server: SimulatedProvider
     with pytest.raises(anthropic.OverloadedError):
         ant.messages.create(model="claude-haiku-4-5", max_tokens=10, messages=[{"role": "user", "content": "x"}],
                             extra_headers={ERROR_HEADER: "529"})
+
+
+def test_a_client_hanging_up_prints_no_traceback(capfd: pytest.CaptureFixture[str]) -> None:
+    """An app that resets the connection (e.g. closes a stream early) is normal demo traffic: the server
+    must not print socketserver's traceback over the demo's progress bar; it keeps serving."""
+    import socket
+    import struct
+
+    with SimulatedProviderServer(seed=3, latency_scale=0.0) as running:
+        port = int(running.base_url.rsplit(":", 1)[1])
+        for _ in range(3):
+            with socket.create_connection(("127.0.0.1", port)) as sock:
+                sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{")
+                # SO_LINGER 0: close() sends RST, so the server's read fails with ConnectionResetError
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        oai, _ = clients(running)
+        reply = oai.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+        assert reply.choices[0].message.content
+    assert "Traceback" not in capfd.readouterr().err
