@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import frame
 from . import grafana as g
 from . import promql as q
 from .promql import FEATURE, MODEL, SERVICE, TEAM, TENANT, sel
-from .variables import all_variables
 
 UID = "llm-spend-attribution"
 TENANT_NOTE = ("`tenant` is a metric label only when you add it to OTEL_LLM_COST_METRIC_ATTRIBUTES "
                "(e.g. feature,team,tenant) and tag calls with otel_llm_cost.attributes(tenant=...); otherwise "
                "everything shows as (none). Mind the cardinality cap (OTEL_LLM_COST_MAX_ATTRIBUTE_VALUES).")
-
-
-def _legend(label: str) -> str:
-    return f"{{{{{label}}}}}"
 
 
 def _by_owner(lay: g.Layout) -> None:
@@ -28,7 +24,7 @@ def _by_owner(lay: g.Layout) -> None:
                                (TENANT, "Spend by tenant", TENANT_NOTE)):
         expr = q.none_label(q.range_total(cost, label), label)
         lay.add(g.bargauge(title, f"USD over the dashboard's time range. {note}",
-                           [g.target(f"sort_desc({expr})", _legend(label), instant=True)], g.USD), 6, 9)
+                           [g.target(f"sort_desc({expr})", g.legend(label), instant=True)], g.USD), 6, 9)
 
 
 def _over_time(lay: g.Layout) -> None:
@@ -36,11 +32,11 @@ def _over_time(lay: g.Layout) -> None:
     for label, title in ((SERVICE, "Spend rate by service (USD/h)"), (FEATURE, "Spend rate by feature (USD/h)"),
                          (TEAM, "Spend rate by team (USD/h)")):
         expr = q.none_label(f"sum by ({label}) ({rate}) * 3600", label)
-        lay.add(g.timeseries(title, "llm:cost_usd:rate5m per hour.", [g.target(expr, _legend(label))], g.USD,
+        lay.add(g.timeseries(title, "llm:cost_usd:rate5m per hour.", [g.target(expr, g.legend(label))], g.USD,
                              stacked=True), 6, 8)
     tenant = q.none_label(f"{q.rate(sel(q.COST), TENANT)} * 3600", TENANT)
     lay.add(g.timeseries("Spend rate by tenant (USD/h)", f"Raw cost counter (no recording rule keeps tenant). "
-                         f"{TENANT_NOTE}", [g.target(tenant, _legend(TENANT))], g.USD, stacked=True), 6, 8)
+                         f"{TENANT_NOTE}", [g.target(tenant, g.legend(TENANT))], g.USD, stacked=True), 6, 8)
 
 
 def _cost_per_call(lay: g.Layout) -> None:
@@ -53,7 +49,7 @@ def _cost_per_call(lay: g.Layout) -> None:
     lay.add(g.timeseries("Cost per call p95 by model (1h)", "llm:cost_per_call_usd:p95_1h: the 95th percentile "
                          "of one call's cost over the last hour. Follows service and model only.",
                          [g.target(f"max by ({SERVICE}, {MODEL}) ({p95})",
-                                   f"{{{{{SERVICE}}}}} {{{{{MODEL}}}}}")], g.USD, decimals=5), 12, 9)
+                                   g.legend(SERVICE, MODEL))], g.USD, decimals=5), 12, 9)
 
 
 def _movers(lay: g.Layout) -> None:
@@ -64,7 +60,7 @@ def _movers(lay: g.Layout) -> None:
     change = f"({now} - {before}) or -{week_ago}"  # ... and one gone since then dropped to $0
 
     def t(expr: str, ref: str) -> dict[str, Any]:
-        return g.target(q.none_label(expr, FEATURE), f"{{{{{SERVICE}}}}} {{{{{FEATURE}}}}} {{{{{MODEL}}}}}", ref,
+        return g.target(q.none_label(expr, FEATURE), g.legend(SERVICE, FEATURE, MODEL), ref,
                         instant=True, fmt="table")
 
     columns = {"A": ("Last 24h", g.USD), "B": ("Same 24h last week", g.USD), "C": ("Change", g.USD)}
@@ -74,15 +70,7 @@ def _movers(lay: g.Layout) -> None:
 
 
 def build() -> dict[str, Any]:
-    lay = g.Layout()
-    lay.row("Who spends (time range)")
-    _by_owner(lay)
-    lay.row("Spend over time")
-    _over_time(lay)
-    lay.row("Cost per call")
-    _cost_per_call(lay)
-    lay.row("Biggest movers")
-    _movers(lay)
-    return g.dashboard(UID, "LLM spend attribution", "LLM spend by service, feature, team and tenant; the "
+    return frame.build(UID, "LLM spend attribution", "LLM spend by service, feature, team and tenant; the "
                        "distribution of cost per call; what changed since last week.",
-                       ["llm-cost", "otel-llm-cost"], all_variables(), lay, g.dashboard_links())
+                       [("Who spends (time range)", _by_owner), ("Spend over time", _over_time),
+                        ("Cost per call", _cost_per_call), ("Biggest movers", _movers)])

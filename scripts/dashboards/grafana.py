@@ -28,6 +28,11 @@ def target(expr: str, legend: str = "__auto", ref: str = "A", *, instant: bool =
     return out
 
 
+def legend(*labels: str) -> str:
+    """Grafana legend format showing the given labels' values, space-separated: ``{{a}} {{b}}``."""
+    return " ".join(f"{{{{{label}}}}}" for label in labels)
+
+
 def thresholds(*steps: tuple[float | None, str]) -> dict[str, Any]:
     return {"mode": "absolute", "steps": [{"color": color, "value": value} for value, color in steps]}
 

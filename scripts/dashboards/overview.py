@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import frame
 from . import grafana as g
 from . import promql as q
 from .promql import MODEL, PROVIDER, SERVICE, sel
-from .variables import all_variables
 
 UID = "llm-spend-overview"
 PRICED_CALLS = f"{q.CALL_COST}_count"
@@ -72,17 +72,17 @@ def _budget_row(lay: g.Layout) -> None:
 def _over_time(lay: g.Layout) -> None:
     rate = sel(q.R_COST_RATE)
     lay.add(g.timeseries("Spend rate by provider (USD/h)", "llm:cost_usd:rate5m summed by provider, per hour.",
-                         [g.target(f"sum by ({PROVIDER}) ({rate}) * 3600", f"{{{{{PROVIDER}}}}}")], g.USD,
+                         [g.target(f"sum by ({PROVIDER}) ({rate}) * 3600", g.legend(PROVIDER))], g.USD,
                          stacked=True), 12, 9)
     lay.add(g.timeseries("Spend rate by model (USD/h)", "llm:cost_usd:rate5m summed by request model, per hour.",
                          [g.target(f"sum by ({PROVIDER}, {MODEL}) ({rate}) * 3600",
-                                   f"{{{{{PROVIDER}}}}} {{{{{MODEL}}}}}")], g.USD, stacked=True), 12, 9)
+                                   g.legend(PROVIDER, MODEL))], g.USD, stacked=True), 12, 9)
     lay.add(g.timeseries("Calls per second by model", "llm:calls:rate5m (priced calls) by model.",
-                         [g.target(f"sum by ({MODEL}) ({sel(q.R_CALLS_RATE)})", f"{{{{{MODEL}}}}}")],
+                         [g.target(f"sum by ({MODEL}) ({sel(q.R_CALLS_RATE)})", g.legend(MODEL))],
                          "reqps", stacked=True), 12, 8)
     lay.add(g.timeseries("Cache savings rate (USD/h)", "llm:cache_savings_usd:rate5m by model: what prompt "
                          "caching saves per hour.",
-                         [g.target(f"sum by ({MODEL}) ({sel(q.R_SAVINGS_RATE)}) * 3600", f"{{{{{MODEL}}}}}")],
+                         [g.target(f"sum by ({MODEL}) ({sel(q.R_SAVINGS_RATE)}) * 3600", g.legend(MODEL))],
                          g.USD, stacked=True), 12, 8)
 
 
@@ -106,17 +106,19 @@ def spend_table(title: str, labels: tuple[str, ...], legend: str, none: str | No
                    "call divides by priced calls only.", targets, columns, "Cost")
 
 
-def build() -> dict[str, Any]:
-    lay = g.Layout()
-    lay.row("Spend at a glance")
+def _top_spenders(lay: g.Layout) -> None:
+    lay.add(spend_table("Top models", (PROVIDER, MODEL), g.legend(PROVIDER, MODEL)), 24, 9)
+    lay.add(spend_table("Top services", (SERVICE, q.ENV), g.legend(SERVICE)), 12, 8)
+    lay.add(spend_table("Top features", (q.FEATURE,), g.legend(q.FEATURE), none=q.FEATURE), 12, 8)
+
+
+def _at_a_glance(lay: g.Layout) -> None:
     _spend_stats(lay)
     _budget_row(lay)
-    lay.row("Spend over time")
-    _over_time(lay)
-    lay.row("Top spenders (time range)")
-    lay.add(spend_table("Top models", (PROVIDER, MODEL), f"{{{{{PROVIDER}}}}} {{{{{MODEL}}}}}"), 24, 9)
-    lay.add(spend_table("Top services", (SERVICE, q.ENV), f"{{{{{SERVICE}}}}}"), 12, 8)
-    lay.add(spend_table("Top features", (q.FEATURE,), f"{{{{{q.FEATURE}}}}}", none=q.FEATURE), 12, 8)
-    return g.dashboard(UID, "LLM spend overview", "Where the LLM money goes: spend today, month to date and "
+
+
+def build() -> dict[str, Any]:
+    return frame.build(UID, "LLM spend overview", "Where the LLM money goes: spend today, month to date and "
                        "projected against budget, burn rate, and the models, services and features that spend it.",
-                       ["llm-cost", "otel-llm-cost"], all_variables(), lay, g.dashboard_links())
+                       [("Spend at a glance", _at_a_glance), ("Spend over time", _over_time),
+                        ("Top spenders (time range)", _top_spenders)])

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import frame
 from . import grafana as g
 from . import promql as q
 from .promql import MODEL, PROVIDER, sel
-from .variables import all_variables
 
 UID = "llm-usage-performance"
 ERRORS = 'error_type!=""'
 UNPRICED_REASON = "llm_cost_unpriced_reason"
-
-
-def _legend(*labels: str) -> str:
-    return " ".join(f"{{{{{label}}}}}" for label in labels)
 
 
 def _tokens(lay: g.Layout) -> None:
@@ -29,18 +25,18 @@ def _tokens(lay: g.Layout) -> None:
     inputs = q.rate(sel(q.TOKENS_IN), MODEL)
     lay.add(g.timeseries("Cache hit ratio by model", "Share of input tokens read from the provider's prompt cache "
                          "(billed at the cache-read rate). 0 for models that reported no cached tokens.",
-                         [g.target(f"({cached} or {inputs} * 0) / {inputs}", _legend(MODEL))],
+                         [g.target(f"({cached} or {inputs} * 0) / {inputs}", g.legend(MODEL))],
                          "percentunit"), 12, 8)
     for name, metric in kinds[:2] + kinds[3:]:
         lay.add(g.timeseries(f"{name.capitalize()} tokens by model", f"{name} tokens per second by model.",
-                             [g.target(q.rate(sel(metric), MODEL), _legend(MODEL))], g.TOKEN_RATE,
+                             [g.target(q.rate(sel(metric), MODEL), g.legend(MODEL))], g.TOKEN_RATE,
                              stacked=True), 8, 8)
 
 
 def _quantiles(metric: str, qs: tuple[float, ...]) -> list[dict[str, Any]]:
     buckets = sel(f"{metric}_bucket")
     return [g.target(f"histogram_quantile({v}, sum by (le, {MODEL}) (rate({buckets}[$__rate_interval])))",
-                     f"{{{{{MODEL}}}}} p{round(v * 100)}", chr(ord("A") + i)) for i, v in enumerate(qs)]
+                     f"{g.legend(MODEL)} p{round(v * 100)}", chr(ord("A") + i)) for i, v in enumerate(qs)]
 
 
 def _latency(lay: g.Layout) -> None:
@@ -55,11 +51,11 @@ def _errors(lay: g.Layout) -> None:
     calls = f"{q.DURATION}_count"
     lay.add(g.timeseries("Errors by error.type", "Failed calls per second by error.type (exception class or HTTP "
                          "status the SDK raised).",
-                         [g.target(q.rate(sel(calls, ERRORS), "error_type"), _legend("error_type"))], "reqps",
+                         [g.target(q.rate(sel(calls, ERRORS), "error_type"), g.legend("error_type"))], "reqps",
                          stacked=True), 12, 8)
     lay.add(g.timeseries("Error ratio by model", "Failed calls over all calls, per model.",
                          [g.target(f"{q.rate(sel(calls, ERRORS), MODEL)} / {q.rate(sel(calls), MODEL)}",
-                                   _legend(MODEL))], "percentunit"), 12, 8)
+                                   g.legend(MODEL))], "percentunit"), 12, 8)
 
 
 def _unpriced(lay: g.Layout) -> None:
@@ -67,24 +63,16 @@ def _unpriced(lay: g.Layout) -> None:
                          "model, no usage reported). Add the model to a price override file "
                          "(OTEL_LLM_COST_PRICES_FILE) or an alias.",
                          [g.target(f"sum by ({PROVIDER}, {MODEL}, {UNPRICED_REASON}) ({sel(q.R_UNPRICED_RATE)})",
-                                   _legend(PROVIDER, MODEL, UNPRICED_REASON))], "reqps", stacked=True), 12, 8)
+                                   g.legend(PROVIDER, MODEL, UNPRICED_REASON))], "reqps", stacked=True), 12, 8)
     labels = (PROVIDER, MODEL, UNPRICED_REASON)
     lay.add(g.table("Unpriced calls (time range)", "Count of unpriced calls by model and reason over the "
                     "dashboard's time range.",
-                    [g.target(q.range_total(sel(q.UNPRICED), *labels), _legend(*labels), instant=True,
+                    [g.target(q.range_total(sel(q.UNPRICED), *labels), g.legend(*labels), instant=True,
                               fmt="table")], {"A": ("Unpriced calls", "short")}, "Unpriced calls"), 12, 8)
 
 
 def build() -> dict[str, Any]:
-    lay = g.Layout()
-    lay.row("Tokens")
-    _tokens(lay)
-    lay.row("Latency")
-    _latency(lay)
-    lay.row("Errors")
-    _errors(lay)
-    lay.row("Unpriced calls")
-    _unpriced(lay)
-    return g.dashboard(UID, "LLM usage & performance", "Token rates, prompt-cache hit ratio, latency and time to "
+    return frame.build(UID, "LLM usage & performance", "Token rates, prompt-cache hit ratio, latency and time to "
                        "first chunk by model, errors by type, and calls the price table could not price.",
-                       ["llm-cost", "otel-llm-cost"], all_variables(), lay, g.dashboard_links())
+                       [("Tokens", _tokens), ("Latency", _latency), ("Errors", _errors),
+                        ("Unpriced calls", _unpriced)])
