@@ -244,6 +244,36 @@ class _Process:
             return ""
 
 
+class _Server:
+    """What every server wrapper shares: at most one running `_Process`, stop/pid/running/log over it."""
+
+    workdir: Path
+    _process: _Process | None = None
+    stop_timeout = 15.0  # seconds SIGTERM has before SIGKILL
+    log_tail = 60  # log lines ``log()`` returns by default
+
+    def _launch(self, name: str, argv: Sequence[str], ready_url: str, env: Mapping[str, str] | None = None) -> None:
+        """Start ``argv`` logging to <workdir>/<name>.log and wait until ``ready_url`` answers."""
+        self._process = _Process(name, argv, self.workdir / f"{name}.log", env=env)
+        self._process.start(ready_url)
+
+    def stop(self) -> None:
+        if self._process:
+            self._process.stop(timeout=self.stop_timeout)
+
+    @property
+    def pid(self) -> int | None:
+        """PID of the `timeout` wrapper (its child is the server); None when stopped."""
+        return self._process.pid if self._process and self._process.running else None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.running
+
+    def log(self, tail: int | None = None) -> str:
+        return self._process.log(self.log_tail if tail is None else tail) if self._process else ""
+
+
 # -- webhook --------------------------------------------------------------------------------------------------
 class Webhook:
     """Alertmanager webhook receiver in this process, on 127.0.0.1; keeps every payload it got."""
@@ -286,7 +316,7 @@ class Webhook:
 
 
 # -- Prometheus -----------------------------------------------------------------------------------------------
-class Prometheus:
+class Prometheus(_Server):
     """Prometheus with the remote-write receiver, our rule files and a short evaluation interval.
 
     ``rule_files``: paths or globs (default: prometheus/rules/*.yaml of the checkout). ``scrape_targets``:
@@ -317,7 +347,6 @@ class Prometheus:
         # JSON is YAML: no YAML writer needed.
         self.config_path.write_text(json.dumps(config, indent=2))
         self.extra_args = list(extra_args)
-        self._process: _Process | None = None
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -329,28 +358,11 @@ class Prometheus:
                 "--rules.alert.resend-delay=1s", *self.extra_args]
         if not any(a.startswith("--log.level") for a in self.extra_args):
             argv.append("--log.level=warn")
-        self._process = _Process("prometheus", argv, self.workdir / "prometheus.log")
-        self._process.start(f"{self.url}/-/ready")
-
-    def stop(self) -> None:
-        if self._process:
-            self._process.stop()
-
-    @property
-    def pid(self) -> int | None:
-        """PID of the `timeout` wrapper (its child is the server); None when stopped."""
-        return self._process.pid if self._process and self._process.running else None
+        self._launch("prometheus", argv, f"{self.url}/-/ready")
 
     def restart(self) -> None:
         self.stop()
         self.start()
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.running
-
-    def log(self) -> str:
-        return self._process.log() if self._process else ""
 
     def reload(self) -> None:
         """Re-read the config and rule files (POST /-/reload)."""
@@ -409,7 +421,7 @@ class Prometheus:
 
 
 # -- Alertmanager ---------------------------------------------------------------------------------------------
-class Alertmanager:
+class Alertmanager(_Server):
     """Alertmanager 0.25 with gossip off; everything routes to one webhook with 1 s grouping."""
 
     def __init__(self, binary: Path, workdir: Path, webhook_url: str) -> None:
@@ -424,7 +436,6 @@ class Alertmanager:
                            "webhook_configs": [{"url": webhook_url, "send_resolved": True}]}],
         }
         self.config_path.write_text(json.dumps(config, indent=2))
-        self._process: _Process | None = None
 
     def start(self) -> None:
         storage = self.workdir / "alertmanager-data"
@@ -433,16 +444,7 @@ class Alertmanager:
         argv = [str(self.binary), f"--config.file={self.config_path}", f"--storage.path={storage}",
                 f"--web.listen-address={LOOPBACK}:{self.port}", "--cluster.listen-address=",
                 "--log.level=warn"]
-        self._process = _Process("alertmanager", argv, self.workdir / "alertmanager.log")
-        self._process.start(f"{self.url}/-/ready")
-
-    def stop(self) -> None:
-        if self._process:
-            self._process.stop()
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process and self._process.running else None
+        self._launch("alertmanager", argv, f"{self.url}/-/ready")
 
     def alerts(self) -> list[dict[str, Any]]:
         """Alerts Alertmanager currently holds (API v2)."""
@@ -450,12 +452,15 @@ class Alertmanager:
 
 
 # -- Collector ------------------------------------------------------------------------------------------------
-class Collector:
+class Collector(_Server):
     """Our built collector running collector-config/otelcol.yaml (or ``configs``), all listeners on loopback.
 
     ``env`` adds/overrides the OTELCOL_* variables (e.g. OTELCOL_PROMETHEUS_RW_ENDPOINT,
     OTELCOL_METRICS_EXPORTER=prometheus for the scrape alternative: then ``scrape_endpoint`` is served).
     """
+
+    stop_timeout = 30.0  # SIGTERM: the collector drains its pipelines (batch, queue) before it exits
+    log_tail = 80
 
     def __init__(self, binary: Path, workdir: Path, *, configs: Sequence[Path] = (COLLECTOR_CONFIG,),
                  env: Mapping[str, str] | None = None) -> None:
@@ -471,26 +476,12 @@ class Collector:
                     "OTELCOL_OTLP_HTTP_PORT": str(http), "OTELCOL_HEALTH_PORT": str(health),
                     "OTELCOL_PROMETHEUS_PORT": str(scrape), "OTELCOL_TELEMETRY_PORT": str(telemetry),
                     **(env or {})}
-        self._process: _Process | None = None
 
     def argv(self, command: str | None = None) -> list[str]:
         return [str(self.binary), *([command] if command else []), *(f"--config={c}" for c in self.configs)]
 
     def start(self) -> None:
-        self._process = _Process("otelcol", self.argv(), self.workdir / "otelcol.log", env=self.env)
-        self._process.start(self.health_url)
-
-    def stop(self) -> None:
-        """SIGTERM: the collector drains its pipelines (batch, queue) before it exits."""
-        if self._process:
-            self._process.stop(timeout=30)
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process and self._process.running else None
-
-    def log(self, tail: int = 80) -> str:
-        return self._process.log(tail) if self._process else ""
+        self._launch("otelcol", self.argv(), self.health_url, env=self.env)
 
     def validate(self) -> subprocess.CompletedProcess[str]:
         """``otelcol validate`` on the configs, with this collector's environment."""
