@@ -48,10 +48,7 @@ class _Finisher:
         if self._self_done:
             return
         self._self_done = True
-        try:
-            self._self_observer.on_end(error)
-        except Exception:
-            logger.debug("otel-llm-cost: finishing a call failed", exc_info=True)
+        _finish(self._self_observer, error)
 
     def __del__(self) -> None:  # an abandoned stream still ends its span with what was seen
         if not getattr(self, "_self_done", True):
@@ -238,12 +235,12 @@ class ManagedStreamProxy(wrapt.ObjectProxy[Any]):
         except Exception:  # an SDK whose internals moved: the call is still recorded, without usage
             logger.debug("otel-llm-cost: could not observe a managed stream", exc_info=True)
             if self._self_stream is None:
-                _end_once(observer, None)
+                _finish(observer, None)
         return entered
 
     def _self_failed(self, observer: ManagedObserver, error: BaseException) -> None:
         observer.detach()
-        _end_once(observer, error)
+        _finish(observer, error)
 
     def _self_exited(self) -> None:
         stream = self._self_stream
@@ -285,7 +282,8 @@ class ManagedStreamProxy(wrapt.ObjectProxy[Any]):
             self._self_exited()
 
 
-def _end_once(observer: Observer, error: BaseException | None) -> None:
+def _finish(observer: Observer, error: BaseException | None) -> None:
+    """End the observer's call; a failure inside our recording never reaches the app."""
     try:
         observer.on_end(error)
     except Exception:
