@@ -34,6 +34,28 @@ def whole(value: Any) -> int | None:
     return value if value.__class__ is int else None
 
 
+def field(obj: Any, name: str) -> Any:
+    """``obj.name``, or None when absent, for reading SDK responses. A pydantic model answers a missing attribute
+    slowly (its ``__getattr__``, ~3 µs, several times a call); its fields are in ``__dict__`` and extras (e.g.
+    OpenRouter's ``usage.cost``) in ``__pydantic_extra__``, so look there first."""
+    fields = getattr(obj, "__dict__", None)
+    if fields is not None:
+        if name in fields:
+            return fields[name]
+        if hasattr(type(obj), "model_fields"):  # a pydantic v2 model without that field: maybe an extra
+            extra = getattr(obj, "__pydantic_extra__", None)
+            return extra.get(name) if extra else None
+    return getattr(obj, name, None)
+
+
+def server_address(client: Any) -> tuple[str | None, int | None]:
+    """(server.address, server.port) of an SDK client's ``base_url``; the default HTTPS port is left out."""
+    url = getattr(client, "base_url", None)
+    host = getattr(url, "host", None) or None
+    port = getattr(url, "port", None)
+    return host, None if port in (443, None) else port
+
+
 def request_attributes(kwargs: Mapping[str, Any], params: Iterable[tuple[str, str]],
                        stop_param: str) -> dict[str, Any]:
     """Span attributes of the request parameters the caller set (``params``: keyword -> attribute name),

@@ -36,9 +36,11 @@ from ._base import (
     LLMCostInstrumentor,
     Prepared,
     Target,
+    field,
     logger,
     mark_ours,
     request_attributes,
+    server_address,
     whole,
 )
 
@@ -58,10 +60,7 @@ def _server(instance: Any) -> tuple[str, str | None, int | None]:
     if not isinstance(provider, str):
         name = type(client).__name__
         provider = next((p for part, p in _CLIENT_PROVIDERS if part in name), "anthropic")
-    url = getattr(client, "base_url", None)
-    host = getattr(url, "host", None) or None
-    port = getattr(url, "port", None)
-    return provider, host, None if port in (443, None) else port
+    return (provider, *server_address(client))
 
 
 class _Counts:
@@ -84,31 +83,31 @@ class _Counts:
 
     def read(self, usage: Any) -> None:
         """Take every field ``usage`` (``Usage``, ``BetaUsage`` or a stream's ``MessageDeltaUsage``) reports."""
-        for slot, field in (("input", "input_tokens"), ("output", "output_tokens"),
+        for slot, name in (("input", "input_tokens"), ("output", "output_tokens"),
                             ("cache_read", "cache_read_input_tokens"), ("cache_write", "cache_creation_input_tokens")):
-            value = whole(getattr(usage, field, None))
+            value = whole(field(usage, name))
             if value is not None:
                 setattr(self, slot, value)
-        value = whole(getattr(getattr(usage, "cache_creation", None), "ephemeral_1h_input_tokens", None))
+        value = whole(field(field(usage, "cache_creation"), "ephemeral_1h_input_tokens"))
         if value is not None:
             self.cache_1h = value
-        value = whole(getattr(getattr(usage, "output_tokens_details", None), "thinking_tokens", None))
+        value = whole(field(field(usage, "output_tokens_details"), "thinking_tokens"))
         if value is not None:
             self.thinking = value
-        value = whole(getattr(getattr(usage, "server_tool_use", None), "web_search_requests", None))
+        value = whole(field(field(usage, "server_tool_use"), "web_search_requests"))
         if value is not None:
             self.web_searches = value
         for slot in ("tier", "speed"):
-            text = getattr(usage, "service_tier" if slot == "tier" else "speed", None)
+            text = field(usage, "service_tier" if slot == "tier" else "speed")
             if isinstance(text, str) and text:
                 setattr(self, slot, text)
-        iterations = getattr(usage, "iterations", None)
+        iterations = field(usage, "iterations")
         if isinstance(iterations, list):
             # compaction runs are billed but NOT included in the top-level counts (BetaUsage docs)
             parts = [it for it in iterations if getattr(it, "type", None) == "compaction"]
             if parts:
-                def total(field: str) -> int:
-                    return sum(whole(getattr(it, field, None)) or 0 for it in parts)
+                def total(name: str) -> int:
+                    return sum(whole(field(it, name)) or 0 for it in parts)
 
                 self.compaction = (total("input_tokens"), total("output_tokens"), total("cache_read_input_tokens"),
                                    total("cache_creation_input_tokens"))

@@ -13,7 +13,18 @@ from typing import Any
 from .. import telemetry as names
 from ..telemetry import CallRecord
 from ..usage import Usage
-from ._base import RUNTIME, Adapter, LLMCostInstrumentor, Prepared, Target, given, request_attributes, whole
+from ._base import (
+    RUNTIME,
+    Adapter,
+    LLMCostInstrumentor,
+    Prepared,
+    Target,
+    field,
+    given,
+    request_attributes,
+    server_address,
+    whole,
+)
 
 _INSTRUMENTS = ("openai >= 1.40.0, < 4",)
 
@@ -56,9 +67,7 @@ def _server(instance: Any) -> tuple[str, str | None, int | None]:
     found = _server_cache.get(key)
     if found is not None:
         return found
-    url = getattr(client, "base_url", None)
-    host = getattr(url, "host", None) or None
-    port = getattr(url, "port", None)
+    host, port = server_address(client)
     provider = "openai"
     if "Azure" in type(client).__name__:
         provider = "azure.ai.openai"
@@ -70,8 +79,6 @@ def _server(instance: Any) -> tuple[str, str | None, int | None]:
         else:
             if port == 11434:
                 provider = "ollama"
-    if port in (443, None):
-        port = None
     found = (provider, host, port)
     if len(_server_cache) > 1024:
         _server_cache.clear()
@@ -87,54 +94,40 @@ def _request_attributes(kwargs: dict[str, Any]) -> dict[str, Any]:
     return attrs
 
 
-def _field(obj: Any, name: str) -> Any:
-    """``obj.name``, or None when absent. A pydantic model answers a missing attribute slowly (its
-    ``__getattr__``, ~3 µs, several times a call); its fields are in ``__dict__`` and extras (OpenRouter's
-    ``usage.cost``) in ``__pydantic_extra__``, so look there first."""
-    fields = getattr(obj, "__dict__", None)
-    if fields is not None:
-        if name in fields:
-            return fields[name]
-        if hasattr(type(obj), "model_fields"):  # a pydantic v2 model without that field: maybe an extra
-            extra = getattr(obj, "__pydantic_extra__", None)
-            return extra.get(name) if extra else None
-    return getattr(obj, name, None)
-
-
 def _chat_usage(usage: Any) -> Usage:
     """Chat/legacy-completions usage: cached, audio tokens inside prompt; reasoning, audio inside completion."""
-    prompt = _field(usage, "prompt_tokens_details")
-    completion = _field(usage, "completion_tokens_details")
-    cached = whole(_field(prompt, "cached_tokens"))
+    prompt = field(usage, "prompt_tokens_details")
+    completion = field(usage, "completion_tokens_details")
+    cached = whole(field(prompt, "cached_tokens"))
     if cached is None:  # DeepSeek reports cache hits at the top level
-        cached = whole(_field(usage, "prompt_cache_hit_tokens"))
+        cached = whole(field(usage, "prompt_cache_hit_tokens"))
     return Usage(
-        input_tokens=whole(_field(usage, "prompt_tokens")),
-        output_tokens=whole(_field(usage, "completion_tokens")),
+        input_tokens=whole(field(usage, "prompt_tokens")),
+        output_tokens=whole(field(usage, "completion_tokens")),
         cache_read_tokens=cached,
-        cache_write_tokens=whole(_field(prompt, "cache_write_tokens")),
-        reasoning_tokens=whole(_field(completion, "reasoning_tokens")),
-        input_audio_tokens=whole(_field(prompt, "audio_tokens")),
-        output_audio_tokens=whole(_field(completion, "audio_tokens")),
-        input_image_tokens=whole(_field(prompt, "image_tokens")),
+        cache_write_tokens=whole(field(prompt, "cache_write_tokens")),
+        reasoning_tokens=whole(field(completion, "reasoning_tokens")),
+        input_audio_tokens=whole(field(prompt, "audio_tokens")),
+        output_audio_tokens=whole(field(completion, "audio_tokens")),
+        input_image_tokens=whole(field(prompt, "image_tokens")),
     )
 
 
 def _responses_usage(usage: Any) -> Usage:
-    inp = _field(usage, "input_tokens_details")
-    out = _field(usage, "output_tokens_details")
+    inp = field(usage, "input_tokens_details")
+    out = field(usage, "output_tokens_details")
     return Usage(
-        input_tokens=whole(_field(usage, "input_tokens")),
-        output_tokens=whole(_field(usage, "output_tokens")),
-        cache_read_tokens=whole(_field(inp, "cached_tokens")),
-        cache_write_tokens=whole(_field(inp, "cache_write_tokens")),
-        reasoning_tokens=whole(_field(out, "reasoning_tokens")),
+        input_tokens=whole(field(usage, "input_tokens")),
+        output_tokens=whole(field(usage, "output_tokens")),
+        cache_read_tokens=whole(field(inp, "cached_tokens")),
+        cache_write_tokens=whole(field(inp, "cache_write_tokens")),
+        reasoning_tokens=whole(field(out, "reasoning_tokens")),
     )
 
 
 def _provider_cost(usage: Any) -> float | None:
     """A cost the provider reported itself (OpenRouter ``usage.cost``), else None."""
-    cost = _field(usage, "cost")
+    cost = field(usage, "cost")
     return float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None
 
 
@@ -152,13 +145,13 @@ class _OpenAIAdapter(Adapter):
         return Prepared(call, kwargs, _request_attributes(kwargs))
 
     def _response_facts(self, call: CallRecord, obj: Any) -> None:
-        model = _field(obj, "model")
+        model = field(obj, "model")
         if isinstance(model, str) and model:
             call.response_model = model
-        rid = _field(obj, "id")
+        rid = field(obj, "id")
         if isinstance(rid, str) and call.response_id is None:
             call.response_id = rid
-        tier = _field(obj, "service_tier")
+        tier = field(obj, "service_tier")
         if isinstance(tier, str) and tier:
             call.service_tier = tier
 
@@ -181,10 +174,10 @@ class ChatAdapter(_OpenAIAdapter):
 
     def read_result(self, call: CallRecord, result: Any) -> None:
         self._response_facts(call, result)
-        reasons = [c.finish_reason for c in _field(result, "choices") or () if _field(c, "finish_reason")]
+        reasons = [c.finish_reason for c in field(result, "choices") or () if field(c, "finish_reason")]
         if reasons:
             call.finish_reasons = [str(r) for r in reasons]
-        usage = _field(result, "usage")
+        usage = field(result, "usage")
         if usage is not None:
             call.usage = _chat_usage(usage)
             call.provider_cost = _provider_cost(usage)
@@ -192,16 +185,16 @@ class ChatAdapter(_OpenAIAdapter):
     def read_item(self, call: CallRecord, item: Any, state: Any) -> bool:
         if call.response_model is None or call.response_id is None:
             self._response_facts(call, item)
-        choices = _field(item, "choices")
+        choices = field(item, "choices")
         for choice in choices or ():
-            reason = _field(choice, "finish_reason")
+            reason = field(choice, "finish_reason")
             if reason:
                 call.finish_reasons = [*(call.finish_reasons or ()), str(reason)]
-        usage = _field(item, "usage")
+        usage = field(item, "usage")
         if usage is not None:
             call.usage = _chat_usage(usage)
             call.provider_cost = _provider_cost(usage)
-            tier = _field(item, "service_tier")
+            tier = field(item, "service_tier")
             if isinstance(tier, str) and tier:
                 call.service_tier = tier
             if state is True and not choices:
@@ -220,19 +213,19 @@ class ResponsesAdapter(_OpenAIAdapter):
 
     def read_result(self, call: CallRecord, result: Any) -> None:
         self._response_facts(call, result)
-        status = _field(result, "status")
-        incomplete = _field(_field(result, "incomplete_details"), "reason")
+        status = field(result, "status")
+        incomplete = field(field(result, "incomplete_details"), "reason")
         if isinstance(incomplete, str) and incomplete:
             call.finish_reasons = [incomplete]
         elif isinstance(status, str) and status:
             call.finish_reasons = [status]
-        usage = _field(result, "usage")
+        usage = field(result, "usage")
         if usage is not None:
             call.usage = _responses_usage(usage)
             call.provider_cost = _provider_cost(usage)
 
     def read_item(self, call: CallRecord, item: Any, state: Any) -> bool:
-        response = _field(item, "response")
+        response = field(item, "response")
         if response is not None and getattr(item, "type", "") in (
                 "response.created", "response.completed", "response.incomplete", "response.failed"):
             self.read_result(call, response)
@@ -244,9 +237,9 @@ class EmbeddingsAdapter(_OpenAIAdapter):
 
     def read_result(self, call: CallRecord, result: Any) -> None:
         self._response_facts(call, result)
-        usage = _field(result, "usage")
+        usage = field(result, "usage")
         if usage is not None:
-            call.usage = Usage(input_tokens=whole(_field(usage, "prompt_tokens")), output_tokens=None)
+            call.usage = Usage(input_tokens=whole(field(usage, "prompt_tokens")), output_tokens=None)
             call.provider_cost = _provider_cost(usage)
 
 
