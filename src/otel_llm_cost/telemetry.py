@@ -358,6 +358,8 @@ class Telemetry:
             self.time_to_first_chunk.record(call.first_chunk - call.start_perf, attrs)
         if isinstance(result, Cost):
             self.operation_cost.record(result.total, attrs)
+        # The attributes are always built in the same order (start(), then the response model), so the plain
+        # tuple names one attribute set once: no sorting on the per-call path.
         key: _Key = tuple(attrs.items())
         increments: list[tuple[str, _Key, float]] = []
         if usage is not None:
