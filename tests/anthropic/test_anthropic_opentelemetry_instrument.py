@@ -4,53 +4,25 @@ Also with the official genai-anthropic instrumentation loaded by the same comman
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from test_anthropic_calls import SONNET_COST
 
-HERE = Path(__file__).parent
-BIN = Path(sys.executable).parent
+from subprocess_app import cost_points, json_documents, run_to_exit
+
+APP = Path(__file__).parent / "app_under_otel_anthropic.py"
 # claude-sonnet-4-5 twice + the Bedrock us. profile (+10%, no web-search price in the Bedrock table):
 # 1,200 x 3.3 + 2,000 x 4.125 + 1,000 x 6.6 + 10,000 x 0.33 + 800 x 16.5 = 35,310 per 1M
 EXPECTED_TOTAL = 2 * SONNET_COST + 0.03531
 
 
 def _run(env: dict[str, str]) -> list[Any]:
-    full = {**os.environ, "OTEL_LOGS_EXPORTER": "none", "OTEL_SERVICE_NAME": "support-bot",
-            "OTEL_TRACES_EXPORTER": "console", "OTEL_METRICS_EXPORTER": "console",
-            "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parent)]), **env}
-    full.pop("ANTHROPIC_OPEN_TELEMETRY", None)
-    proc = subprocess.run([str(BIN / "opentelemetry-instrument"), sys.executable,
-                           str(HERE / "app_under_otel_anthropic.py")], capture_output=True, text=True, env=full,
-                          timeout=90, stdin=subprocess.DEVNULL)
-    assert proc.returncode == 0, proc.stderr
-    assert "READY" in proc.stdout, proc.stderr
-    return list(_documents(proc.stdout))  # the batch processor may export some spans before READY
-
-
-def _documents(text: str) -> Iterator[Any]:
-    decoder = json.JSONDecoder()
-    i = 0
-    while (start := text.find("{", i)) != -1:
-        try:
-            doc, i = decoder.raw_decode(text, start)
-        except json.JSONDecodeError:
-            i = start + 1
-            continue
-        yield doc
-
-
-def _cost_points(docs: list[Any]) -> list[Any]:
-    return [p for d in docs for rm in d.get("resource_metrics", ()) for sm in rm["scope_metrics"]
-            if sm["scope"]["name"] == "otel_llm_cost" for m in sm["metrics"] if m["name"] == "gen_ai.client.cost"
-            for p in m["data"]["data_points"]]
+    out = run_to_exit(APP, env={"OTEL_LOGS_EXPORTER": "none", "OTEL_SERVICE_NAME": "support-bot",
+                                "OTEL_TRACES_EXPORTER": "console", "OTEL_METRICS_EXPORTER": "console", **env},
+                      unset=["ANTHROPIC_OPEN_TELEMETRY"], timeout=90)
+    return list(json_documents(out))  # the batch processor may export some spans before READY
 
 
 @pytest.mark.parametrize("native", ["keep", "disable"])
@@ -67,7 +39,7 @@ def test_native_spans_policy_under_opentelemetry_instrument(native: str) -> None
         assert all("gen_ai.usage.cost.amount" not in s["attributes"] for s in theirs)
     else:
         assert theirs == []
-    assert sum(p["value"] for p in _cost_points(docs)) == pytest.approx(EXPECTED_TOTAL, rel=1e-9)
+    assert sum(p["value"] for p in cost_points(docs)) == pytest.approx(EXPECTED_TOTAL, rel=1e-9)
 
 
 def test_with_the_official_genai_anthropic_instrumentation() -> None:
@@ -77,4 +49,4 @@ def test_with_the_official_genai_anthropic_instrumentation() -> None:
     # genai-anthropic wraps the first-party client's messages: one GenAI span each, enriched with our cost
     assert len(genai) == 3, [(s["name"], s["attributes"].get("gen_ai.provider.name")) for s in genai]
     assert sum(s["attributes"]["gen_ai.usage.cost.amount"] for s in genai) == pytest.approx(EXPECTED_TOTAL, rel=1e-9)
-    assert sum(p["value"] for p in _cost_points(docs)) == pytest.approx(EXPECTED_TOTAL, rel=1e-9)
+    assert sum(p["value"] for p in cost_points(docs)) == pytest.approx(EXPECTED_TOTAL, rel=1e-9)

@@ -4,15 +4,11 @@ OTLP/HTTP exporters (the last one received by a tiny in-process OTLP receiver th
 from __future__ import annotations
 
 import gzip
-import json
-import os
 import re
 import socket
 import subprocess
-import sys
 import threading
 import urllib.request
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -28,8 +24,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-HERE = Path(__file__).parent
-BIN = Path(sys.executable).parent
+from subprocess_app import app_command, app_env, cost_points, json_documents, run_to_exit
+
+APP = Path(__file__).parent / "app_under_otel.py"
 # 4 chat calls at the gpt-4o-mini price + one embedding (8 tokens x $0.02/1M); exact
 EXPECTED_TOTAL = 4 * GPT_4O_MINI_COST + 8 * 0.02 / 1e6
 BASE_ENV = {"OTEL_LOGS_EXPORTER": "none", "OTEL_SERVICE_NAME": "checkout-api",
@@ -44,13 +41,12 @@ def _free_port() -> int:
 
 def _scrape(extra_env: dict[str, str]) -> str:
     port = _free_port()
-    env = {**os.environ, "OTEL_METRICS_EXPORTER": "prometheus", "OTEL_TRACES_EXPORTER": "console",
-           "OTEL_LOGS_EXPORTER": "none", "OTEL_EXPORTER_PROMETHEUS_HOST": "127.0.0.1",
-           "OTEL_EXPORTER_PROMETHEUS_PORT": str(port), "OTEL_SERVICE_NAME": "checkout-api",
-           "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parent)]), **extra_env}
-    proc = subprocess.Popen([str(BIN / "opentelemetry-instrument"), sys.executable, str(HERE / "app_under_otel.py"),
-                             "60"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
+    env = app_env(APP, {"OTEL_METRICS_EXPORTER": "prometheus", "OTEL_TRACES_EXPORTER": "console",
+                        "OTEL_LOGS_EXPORTER": "none", "OTEL_EXPORTER_PROMETHEUS_HOST": "127.0.0.1",
+                        "OTEL_EXPORTER_PROMETHEUS_PORT": str(port), "OTEL_SERVICE_NAME": "checkout-api",
+                        **extra_env})
+    proc = subprocess.Popen(app_command(APP, "60"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
     try:
         assert proc.stdout is not None and proc.stdin is not None
         for line in proc.stdout:
@@ -105,38 +101,18 @@ def test_prometheus_names_under_opentelemetry_instrument(peers: str) -> None:
 
 def _run_to_exit(env: dict[str, str]) -> str:
     """Run the app under opentelemetry-instrument, let it exit (exporters flush on shutdown), return stdout."""
-    full = {**os.environ, **BASE_ENV, "PYTHONPATH": os.pathsep.join([str(HERE), str(HERE.parent)]), **env}
-    proc = subprocess.run([str(BIN / "opentelemetry-instrument"), sys.executable, str(HERE / "app_under_otel.py"),
-                           "0"], input="stop\n", capture_output=True, text=True, env=full, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    assert "READY" in proc.stdout, proc.stderr
-    return proc.stdout
-
-
-def _json_documents(text: str) -> Iterator[Any]:
-    """The JSON documents the console exporters print one after another (pretty-printed, multi-line)."""
-    decoder = json.JSONDecoder()
-    i = 0
-    while (start := text.find("{", i)) != -1:
-        try:
-            doc, i = decoder.raw_decode(text, start)
-        except json.JSONDecodeError:
-            i = start + 1
-            continue
-        yield doc
+    return run_to_exit(APP, "0", env={**BASE_ENV, **env}, stdin="stop\n", timeout=60)
 
 
 def test_console_exporters() -> None:
     out = _run_to_exit({"OTEL_TRACES_EXPORTER": "console", "OTEL_METRICS_EXPORTER": "console"})
-    docs = list(_json_documents(out.split("READY", 1)[1]))
+    docs = list(json_documents(out.split("READY", 1)[1]))
     spans = [d for d in docs if d.get("kind") == "SpanKind.CLIENT" and d.get("name", "").startswith("chat ")]
     priced = [s for s in spans if "gen_ai.usage.cost.amount" in s["attributes"]]
     assert len(spans) == 5 and len(priced) == 4, [s["name"] for s in spans]
     assert all(s["attributes"]["gen_ai.usage.cost.currency"] == "USD" for s in priced)
     assert sum(s["attributes"]["gen_ai.usage.cost.amount"] for s in priced) == pytest.approx(4 * GPT_4O_MINI_COST)
-    points = [p for d in docs for rm in d.get("resource_metrics", ()) for sm in rm["scope_metrics"]
-              if sm["scope"]["name"] == "otel_llm_cost" for m in sm["metrics"] if m["name"] == "gen_ai.client.cost"
-              for p in m["data"]["data_points"]]
+    points = cost_points(docs)
     assert points and sum(p["value"] for p in points) == pytest.approx(EXPECTED_TOTAL, rel=1e-9)
 
 
