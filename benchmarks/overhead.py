@@ -30,17 +30,18 @@ lightest peer's, and under 5% of the uninstrumented mocked call. Not a test.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import _timing
+from _timing import paired_added, per_call_us
 
 HERE = Path(__file__).resolve().parent
 CONFIGS = ("ours", "genai-openai", "openllmetry", "openlit")
@@ -52,36 +53,7 @@ REQUIRES = {"ours": "otel_llm_cost", "otel-floor": "wrapt",
 MESSAGES = [{"role": "user", "content": "What is the capital of France?"}]
 
 
-def _available(config: str) -> bool:
-    module = REQUIRES.get(config)
-    if module is None:
-        return True
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 # -- child: one configuration ---------------------------------------------------------------------------
-
-def _providers() -> tuple[Any, Any]:
-    from opentelemetry import metrics, trace
-    from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
-
-    class DropSpans(SpanExporter):
-        def export(self, spans: Sequence[Any]) -> SpanExportResult:
-            return SpanExportResult.SUCCESS
-
-    tracer_provider = TracerProvider()
-    tracer_provider.add_span_processor(SimpleSpanProcessor(DropSpans()))
-    meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
-    trace.set_tracer_provider(tracer_provider)  # OpenLIT reuses the global providers
-    metrics.set_meter_provider(meter_provider)
-    return tracer_provider, meter_provider
-
 
 def _openlit_pricing(tmp: str) -> str:
     path = os.path.join(tmp, "openlit-pricing.json")
@@ -93,7 +65,7 @@ def _openlit_pricing(tmp: str) -> str:
 
 def setup(config: str, tmp: str) -> None:
     """Instrument the process as `config` says."""
-    tracer_provider, meter_provider = _providers()
+    tracer_provider, meter_provider = _timing.drop_span_providers()
     if config == "ours":
         import otel_llm_cost
 
@@ -158,21 +130,6 @@ def _floor(tracer_provider: Any, meter_provider: Any) -> None:
     wrapt.wrap_function_wrapper("openai.resources.chat.completions", "Completions.create", wrapper)
 
 
-def _per_call_us(fn: Callable[[], object], calls: int, batches: int) -> list[float]:
-    """Per-call microseconds of each batch of `calls` calls, in CPU time of this process.
-
-    CPU time, not wall time: the mock transport does no I/O, so they are the same on an idle machine, and CPU
-    time does not count the time other processes on a busy machine take from us (it made the wall-clock
-    numbers swing by 30% between rounds on a shared 2-core CI box)."""
-    out = []
-    for _ in range(batches):
-        start = time.process_time()
-        for _ in range(calls):
-            fn()
-        out.append((time.process_time() - start) / calls * 1e6)
-    return out
-
-
 def child(config: str, calls: int, stream_calls: int, batches: int, profile: bool) -> dict[str, Any]:
     sys.path.insert(0, str(HERE))
     with tempfile.TemporaryDirectory() as tmp:
@@ -198,22 +155,22 @@ def child(config: str, calls: int, stream_calls: int, batches: int, profile: boo
         out: dict[str, Any] = {"config": config}
         for kind, stream, n in (("chat", False, calls), ("stream", True, stream_calls)):
             instrumented, uninstrumented = run(create, stream), run(bare, stream)
-            _per_call_us(instrumented, n, 1)  # warm up: imports, caches, first-sight pricing
-            _per_call_us(uninstrumented, n, 1)
+            per_call_us(instrumented, n, 1)  # warm up: imports, caches, first-sight pricing
+            per_call_us(uninstrumented, n, 1)
             if profile:
                 from pyinstrument import Profiler
 
                 profiler = Profiler(interval=0.0002)
                 profiler.start()
-                _per_call_us(instrumented, n, batches)
+                per_call_us(instrumented, n, batches)
                 profiler.stop()
                 print(profiler.output_text(unicode=False, color=False, show_all=False), file=sys.stderr)
             pairs = []
             for b in range(batches):  # alternate which goes first, so drift cancels out
                 if b % 2:
-                    (base,), (inst,) = _per_call_us(uninstrumented, n, 1), _per_call_us(instrumented, n, 1)
+                    (base,), (inst,) = per_call_us(uninstrumented, n, 1), per_call_us(instrumented, n, 1)
                 else:
-                    (inst,), (base,) = _per_call_us(instrumented, n, 1), _per_call_us(uninstrumented, n, 1)
+                    (inst,), (base,) = per_call_us(instrumented, n, 1), per_call_us(uninstrumented, n, 1)
                 pairs.append((base, inst))
             out[kind] = pairs
         return out
@@ -236,15 +193,9 @@ def _original(resource: Any, method: str, config: str) -> Callable[..., Any]:
 # -- parent: round-robin over configurations -----------------------------------------------------------
 
 def run_child(config: str, args: argparse.Namespace) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--child", config, "--calls", str(args.calls), "--stream-calls",
-           str(args.stream_calls), "--batches", str(args.batches)]
-    env = {**os.environ, "OTEL_SDK_DISABLED": "false", "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "false",
-           "TRACELOOP_TRACE_CONTENT": "false", "PYTHONHASHSEED": "0"}
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
-    if done.returncode != 0:
-        raise SystemExit(f"{config} failed:\n{done.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    """One child's (uninstrumented, instrumented) per-call pairs of each kind."""
+    got = _timing.run_child(__file__, config, args, {"TRACELOOP_TRACE_CONTENT": "false"})
+    return {kind: [tuple(p) for p in got[kind]] for kind in ("chat", "stream")}
 
 
 def report(results: dict[str, dict[str, list[tuple[float, float]]]]) -> None:
@@ -253,7 +204,7 @@ def report(results: dict[str, dict[str, list[tuple[float, float]]]]) -> None:
     print(f"openai {openai.__version__}, Python {sys.version.split()[0]}; per-call CPU time, medians in microseconds")
     for kind, label in (("chat", "chat completion"), ("stream", "200-chunk stream")):
         base = statistics.median(b for r in results.values() for b, _ in r[kind])
-        added = {c: statistics.median(i - b for b, i in r[kind]) for c, r in results.items()}
+        added = {c: paired_added(r[kind]) for c, r in results.items()}
         # second estimator, robust to bursts of load: fastest instrumented batch - fastest uninstrumented batch
         by_min = {c: min(i for _, i in r[kind]) - min(b for b, _ in r[kind]) for c, r in results.items()}
         fastest = min(b for r in results.values() for b, _ in r[kind])
@@ -272,15 +223,9 @@ def report(results: dict[str, dict[str, list[tuple[float, float]]]]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--configs", default=",".join(CONFIGS + EXTRA))
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--batches", type=int, default=15)
-    parser.add_argument("--calls", type=int, default=200, help="chat calls per batch")
-    parser.add_argument("--stream-calls", type=int, default=10, help="200-chunk streams per batch")
+    parser = _timing.parser(__doc__.split("\n", 1)[0], CONFIGS + EXTRA, "chat calls per batch",
+                            "200-chunk streams per batch")
     parser.add_argument("--profile", help="profile this configuration with pyinstrument (stderr) and exit")
-    parser.add_argument("--json", help="also write the raw per-batch numbers here")
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.calls, args.stream_calls, args.batches, args.profile is not None)))
@@ -288,20 +233,9 @@ def main() -> None:
     if args.profile:
         print(json.dumps(child(args.profile, args.calls, args.stream_calls, args.batches, True)))
         return
-    configs = [c for c in args.configs.split(",") if c]
-    missing = [c for c in configs if not _available(c)]
-    if missing:
-        print(f"skipping (not installed here; scripts/bench.sh builds a venv with all of them): {missing}")
-    configs = [c for c in configs if c not in missing]
-    results: dict[str, dict[str, list[tuple[float, float]]]] = {c: {"chat": [], "stream": []} for c in configs}
-    for round_no in range(args.rounds):
-        for config in configs:
-            got = run_child(config, args)
-            results[config]["chat"] += [tuple(p) for p in got["chat"]]
-            results[config]["stream"] += [tuple(p) for p in got["stream"]]
-            print(f"round {round_no + 1}/{args.rounds} {config}: added per call "
-                  f"chat {statistics.median(i - b for b, i in got['chat']):.1f} us, "
-                  f"stream {statistics.median(i - b for b, i in got['stream']):.1f} us", flush=True)
+    configs = _timing.installed(args.configs, REQUIRES, "; scripts/bench.sh builds a venv with all of them")
+    results = _timing.round_robin(configs, args.rounds, ("chat", "stream"), lambda c: run_child(c, args),
+                                  paired_added, "added per call ")
     if args.json:
         Path(args.json).write_text(json.dumps(results))
     report(results)

@@ -14,7 +14,7 @@ capture is off. The stream goes through the ``messages.stream()`` helper and rea
 Prints, per configuration, the median per-call time over all batches and rounds, the overhead added over
 `none`, and ours against the official instrumentation. Not a test. Times are the process's CPU time by
 default (``--clock cpu``): on a shared machine wall time mostly measures the neighbours; ``--clock wall``
-measures wall time like benchmarks/overhead.py.
+measures wall time. Timing mechanics shared with benchmarks/overhead.py: benchmarks/_timing.py.
 
     python benchmarks/overhead_anthropic.py [--rounds 3] [--batches 15] [--calls 200] [--stream-calls 10]
 """
@@ -22,15 +22,15 @@ measures wall time like benchmarks/overhead.py.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import statistics
-import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import _timing
 
 CONFIGS = ("none", "sdk-native", "ours", "genai-anthropic")
 REQUIRES = {"ours": "otel_llm_cost", "genai-anthropic": "opentelemetry.instrumentation.genai.anthropic"}
@@ -40,16 +40,6 @@ USAGE = {"input_tokens": 1200, "output_tokens": 300, "cache_creation_input_token
          "cache_read_input_tokens": 10000,
          "cache_creation": {"ephemeral_5m_input_tokens": 1000, "ephemeral_1h_input_tokens": 1000},
          "service_tier": "standard"}
-
-
-def _available(config: str) -> bool:
-    module = REQUIRES.get(config)
-    if module is None:
-        return True
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 # -- the mock API: every body built once -----------------------------------------------------------------
@@ -93,27 +83,8 @@ def client(native_spans: bool, deltas: int = 200) -> Any:
 
 # -- child: one configuration ---------------------------------------------------------------------------
 
-def _providers() -> tuple[Any, Any]:
-    from opentelemetry import metrics, trace
-    from opentelemetry.sdk.metrics import MeterProvider
-    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
-
-    class DropSpans(SpanExporter):
-        def export(self, spans: Sequence[Any]) -> SpanExportResult:
-            return SpanExportResult.SUCCESS
-
-    tracer_provider = TracerProvider()
-    tracer_provider.add_span_processor(SimpleSpanProcessor(DropSpans()))
-    meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
-    trace.set_tracer_provider(tracer_provider)  # the SDK's own spans use the global provider
-    metrics.set_meter_provider(meter_provider)
-    return tracer_provider, meter_provider
-
-
 def setup(config: str) -> None:
-    tracer_provider, meter_provider = _providers()
+    tracer_provider, meter_provider = _timing.drop_span_providers()
     if config == "ours":
         import otel_llm_cost
 
@@ -127,16 +98,8 @@ def setup(config: str) -> None:
 
 
 def _per_call_us(fn: Callable[[], object], calls: int, batches: int) -> list[float]:
-    import time
-
-    clock = time.process_time if os.environ.get("BENCH_CLOCK", "cpu") == "cpu" else time.perf_counter
-    out = []
-    for _ in range(batches):
-        start = clock()
-        for _ in range(calls):
-            fn()
-        out.append((clock() - start) / calls * 1e6)
-    return out
+    """Per-call microseconds of each batch, on the clock the parent chose (``--clock``, passed as BENCH_CLOCK)."""
+    return _timing.per_call_us(fn, calls, batches, _timing.clock(os.environ.get("BENCH_CLOCK", "cpu")))
 
 
 def child(config: str, calls: int, stream_calls: int, batches: int) -> dict[str, Any]:
@@ -164,16 +127,7 @@ def child(config: str, calls: int, stream_calls: int, batches: int) -> dict[str,
 # -- parent: round-robin over configurations -----------------------------------------------------------
 
 def run_child(config: str, args: argparse.Namespace) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--child", config, "--calls", str(args.calls), "--stream-calls",
-           str(args.stream_calls), "--batches", str(args.batches)]
-    env = {**os.environ, "OTEL_SDK_DISABLED": "false", "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "false",
-           "PYTHONHASHSEED": "0", "BENCH_CLOCK": args.clock}
-    env.pop("ANTHROPIC_OPEN_TELEMETRY", None)
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
-    if done.returncode != 0:
-        raise SystemExit(f"{config} failed:\n{done.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return _timing.run_child(__file__, config, args, {"BENCH_CLOCK": args.clock}, unset=["ANTHROPIC_OPEN_TELEMETRY"])
 
 
 def report(results: dict[str, dict[str, list[float]]], clock: str) -> None:
@@ -200,32 +154,16 @@ def report(results: dict[str, dict[str, list[float]]], clock: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--configs", default=",".join(CONFIGS))
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--batches", type=int, default=15)
-    parser.add_argument("--calls", type=int, default=200, help="messages.create calls per batch")
-    parser.add_argument("--stream-calls", type=int, default=10, help="200-delta streams per batch")
+    parser = _timing.parser((__doc__ or "").split("\n", 1)[0], CONFIGS, "messages.create calls per batch",
+                            "200-delta streams per batch")
     parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
-    parser.add_argument("--json", help="also write the raw per-batch numbers here")
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.calls, args.stream_calls, args.batches)))
         return
-    configs = [c for c in args.configs.split(",") if c]
-    missing = [c for c in configs if not _available(c)]
-    if missing:
-        print(f"skipping (not installed here): {missing}")
-    configs = [c for c in configs if c not in missing]
-    results: dict[str, dict[str, list[float]]] = {c: {"create": [], "stream": []} for c in configs}
-    for round_no in range(args.rounds):
-        for config in configs:
-            got = run_child(config, args)
-            results[config]["create"] += got["create"]
-            results[config]["stream"] += got["stream"]
-            print(f"round {round_no + 1}/{args.rounds} {config}: create {statistics.median(got['create']):.1f} us, "
-                  f"stream {statistics.median(got['stream']):.1f} us", flush=True)
+    configs = _timing.installed(args.configs, REQUIRES)
+    results = _timing.round_robin(configs, args.rounds, ("create", "stream"), lambda c: run_child(c, args),
+                                  statistics.median)
     if args.json:
         Path(args.json).write_text(json.dumps(results))
     report(results, args.clock)
