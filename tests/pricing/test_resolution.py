@@ -48,6 +48,11 @@ def test_response_model_is_tried_first(book: PriceBook) -> None:
     # Azure deployment name as request model, concrete snapshot as response model
     cost = book.cost("azure.ai.openai", "my-prod-deployment", USAGE, response_model="gpt-4o-mini-2024-07-18")
     assert isinstance(cost, Cost) and cost.model == "gpt-4o-mini"
+    # both names priced, differently: the snapshot that answered wins over the alias that was asked for
+    # (gpt-4o-2024-05-13: 1,000 x 5 + 100 x 15 = 6,500 per 1M; the alias gpt-4o would give 1,000 x 2.50 + 100 x 10)
+    cost = book.cost("openai", "gpt-4o", USAGE, response_model="gpt-4o-2024-05-13")
+    assert isinstance(cost, Cost) and cost.model == "gpt-4o-2024-05-13"
+    assert cost.total == pytest.approx(0.0065, rel=1e-12)
 
 
 @pytest.mark.parametrize(("provider", "model", "reason"), [
