@@ -90,3 +90,18 @@ def test_the_model_that_answered_sets_the_price(otel: Otel, fake: FakeOpenAI, mo
     assert span.attributes["llm_cost.input"] == pytest.approx(0.0075, rel=1e-12)
     assert otel.metric_sum("gen_ai.client.cost", **{"gen_ai.response.model": "gpt-4o-2024-05-13"}) == pytest.approx(
         0.012, rel=1e-12)
+
+
+def test_the_request_model_prices_when_the_answering_name_is_unknown(otel: Otel, fake: FakeOpenAI,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # A gateway in front of OpenAI answers with its own route name, which no price table knows: the request
+    # model still prices the call (1,500 - 1,024) x 0.15 + 1,024 x 0.075 + 300 x 0.60 per 1M.
+    monkeypatch.setitem(fake_openai.SNAPSHOTS, "gpt-4o-mini", "acme-gateway-route-7")
+    fake.client(base_url="https://llm-gateway.acme.internal/v1").chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES)
+    (span,) = otel.finished()
+    assert span.attributes["gen_ai.provider.name"] == "openai"
+    assert span.attributes["gen_ai.response.model"] == "acme-gateway-route-7"
+    assert "llm_cost.unpriced_reason" not in span.attributes
+    assert span.attributes["gen_ai.usage.cost.amount"] == pytest.approx(GPT_4O_MINI_COST, rel=1e-12)
+    assert otel.metric_sum("gen_ai.client.operation.unpriced") == 0

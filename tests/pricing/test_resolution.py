@@ -53,6 +53,10 @@ def test_response_model_is_tried_first(book: PriceBook) -> None:
     cost = book.cost("openai", "gpt-4o", USAGE, response_model="gpt-4o-2024-05-13")
     assert isinstance(cost, Cost) and cost.model == "gpt-4o-2024-05-13"
     assert cost.total == pytest.approx(0.0065, rel=1e-12)
+    # an answering name no table knows (a gateway's route): the request model still prices the call
+    cost = book.cost("openai", "gpt-4o-mini", USAGE, response_model="acme-gateway-route-7")
+    assert isinstance(cost, Cost) and cost.model == "gpt-4o-mini"
+    assert cost.total == pytest.approx(0.00021, rel=1e-12)  # 1,000 x 0.15 + 100 x 0.60 per 1M
 
 
 @pytest.mark.parametrize(("provider", "model", "reason"), [
