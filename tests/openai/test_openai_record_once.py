@@ -13,6 +13,7 @@ import fake_openai
 import pytest
 from fake_openai import CACHED, COMPLETION, GPT_4O_MINI_COST, PROMPT, FakeOpenAI
 
+from otel_llm_cost.pricing import load_price_book
 from telemetry_fixtures import Otel
 
 MESSAGES = [{"role": "user", "content": "Capital of France? Answer in JSON."}]
@@ -105,3 +106,24 @@ def test_the_request_model_prices_when_the_answering_name_is_unknown(otel: Otel,
     assert "llm_cost.unpriced_reason" not in span.attributes
     assert span.attributes["gen_ai.usage.cost.amount"] == pytest.approx(GPT_4O_MINI_COST, rel=1e-12)
     assert otel.metric_sum("gen_ai.client.operation.unpriced") == 0
+
+
+def test_deepseek_cache_hits_reported_at_the_top_level(otel: Otel, fake: FakeOpenAI) -> None:
+    # DeepSeek's usage names cache hits and misses at the top level, with no prompt_tokens_details
+    fake.extra_usage = {"prompt_tokens_details": None, "completion_tokens_details": None,
+                        "prompt_cache_hit_tokens": CACHED, "prompt_cache_miss_tokens": PROMPT - CACHED}
+    fake.client(base_url="https://api.deepseek.com/v1").chat.completions.create(model="deepseek-chat",
+                                                                               messages=MESSAGES)
+    (span,) = otel.finished()
+    assert span.attributes["gen_ai.provider.name"] == "deepseek"
+    assert span.attributes["gen_ai.usage.input_tokens"] == PROMPT
+    assert span.attributes["gen_ai.usage.cache_read.input_tokens"] == CACHED
+    found = load_price_book([]).price_row("deepseek", "deepseek-chat")
+    assert not hasattr(found, "reason"), found
+    _, row = found  # type: ignore[misc]
+    miss, hit, out = (row.unit_price(k) for k in ("input_mtok", "cache_read_mtok", "output_mtok"))
+    assert hit < miss  # a cache hit is cheaper: ignoring it would over-charge
+    expected = ((PROMPT - CACHED) * miss + CACHED * hit + COMPLETION * out) / 1e6
+    assert span.attributes["gen_ai.usage.cost.amount"] == pytest.approx(expected, rel=1e-12)
+    assert span.attributes["llm_cost.cache_read"] == pytest.approx(CACHED * hit / 1e6, rel=1e-12)
+    assert otel.metric_sum("gen_ai.client.inference.usage.cache_read.input_tokens") == CACHED
