@@ -96,3 +96,19 @@ def test_memo_is_bounded() -> None:
     for i in range(100):
         small.cost("openai", f"unknown-{i}", USAGE)
     assert len(small._memo) <= 16
+
+
+def test_no_unpriced_warning_when_the_request_model_prices_the_call(caplog: pytest.LogCaptureFixture) -> None:
+    """A gateway answering with its own route name: the request model prices the call, so nothing may say
+    "counted as unpriced"; a call no name can price is still warned about, once."""
+    import logging
+
+    book = PriceBook()
+    usage = Usage(input_tokens=1000, output_tokens=100)
+    with caplog.at_level(logging.WARNING, logger="otel_llm_cost.pricing"):
+        priced = book.cost("openai", "gpt-4o-mini", usage, response_model="route-7f3a")
+        for _ in range(3):
+            unpriced = book.cost("openai", "gpt-9-preview", usage)
+    assert isinstance(priced, Cost) and isinstance(unpriced, Unpriced)
+    warnings = [r.getMessage() for r in caplog.records if "counted as unpriced" in r.getMessage()]
+    assert len(warnings) == 1 and "'gpt-9-preview'" in warnings[0]

@@ -90,6 +90,7 @@ class PriceBook:
         self._memo_size = memo_size
         self._user_rows: dict[int, PriceRow] = {}
         self._errors_logged: set[str] = set()
+        self._unpriced_warned: set[tuple[str, str]] = set()
 
     # -- resolution (once per distinct provider/model) -------------------------------------------------
 
@@ -104,11 +105,17 @@ class PriceBook:
             if len(self._memo) >= self._memo_size:
                 del self._memo[next(iter(self._memo))]
             self._memo[key] = found
-            if isinstance(found, r.Unpriced):
-                logger.warning("otel-llm-cost: no price for model %r of provider %r (%s); calls are counted as "
-                               "unpriced. Add it to a price file (OTEL_LLM_COST_PRICES_FILE) to price it.",
-                               model, provider, found.detail or found.reason)
         return found
+
+    def _warn_unpriced(self, provider: str, model: str, unpriced: r.Unpriced) -> None:
+        """Say once per (provider, model) that its calls are unpriced: only when no name of the call priced it
+        (an unknown answering name whose request model is known is not worth a warning)."""
+        key = (provider, model)
+        if key not in self._unpriced_warned and len(self._unpriced_warned) < self._memo_size:
+            self._unpriced_warned.add(key)
+            logger.warning("otel-llm-cost: no price for model %r of provider %r (%s); calls are counted as "
+                           "unpriced. Add it to a price file (OTEL_LLM_COST_PRICES_FILE) to price it.",
+                           model, provider, unpriced.detail or unpriced.reason)
 
     def _alias(self, names: frozenset[str], name: str) -> Alias | None:
         return next((a for a in self.overrides.aliases if a.pattern.matches(names, name)), None)
@@ -190,6 +197,8 @@ class PriceBook:
         local: r.Cost | r.Unpriced
         if not isinstance(resolution, Resolution):
             local = resolution
+            if model or response_model:
+                self._warn_unpriced(provider, model or response_model or "", resolution)
         elif usage.input_tokens is None:
             local = r.Unpriced(r.NO_USAGE, "the response carried no token usage")
         else:
