@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 
 import pytest
@@ -285,3 +286,19 @@ def test_inert_without_the_openai_sdk() -> None:
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "inert", done.stderr
+
+
+def test_short_lived_clients_keep_their_own_provider(otel: Otel, fake: FakeOpenAI) -> None:
+    """Clients made and dropped per request (common in web apps) often reuse a dead client's memory address:
+    each call must still be named by its own client's base_url, never by a previous client's."""
+    expected = []
+    for i in range(40):
+        ollama = i % 2 == 0
+        kw = {"base_url": "http://127.0.0.1:11434/v1"} if ollama else {}
+        client = fake.client(**kw)
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+        expected.append("ollama" if ollama else "openai")
+        del client
+        gc.collect()
+    spans = sorted(otel.finished(), key=lambda s: s.start_time or 0)
+    assert [s.attributes["gen_ai.provider.name"] for s in spans] == expected

@@ -7,6 +7,8 @@ responses.create/parse (and ``.stream()``), embeddings.create, legacy completion
 
 from __future__ import annotations
 
+import contextlib
+import weakref
 from collections.abc import Collection
 from typing import Any
 
@@ -57,14 +59,18 @@ _REQUEST_PARAMS = (
     ("seed", names.REQUEST_SEED),
     ("service_tier", names.OPENAI_REQUEST_SERVICE_TIER),
 )
-_server_cache: dict[int, tuple[str, str | None, int | None]] = {}
+# Per client object, dropped with it: an id() key would hand a dead client's provider to a new client that
+# reuses its address (seen: calls to api.openai.com recorded as ollama).
+_server_cache: weakref.WeakKeyDictionary[Any, tuple[str, str | None, int | None]] = weakref.WeakKeyDictionary()
 
 
 def _server(instance: Any) -> tuple[str, str | None, int | None]:
     """(gen_ai.provider.name, server.address, server.port) from the resource's client, memoised per client."""
     client = getattr(instance, "_client", None)
-    key = id(client)
-    found = _server_cache.get(key)
+    try:
+        found = _server_cache.get(client)
+    except TypeError:  # not weak-referenceable (or unhashable): read it every time
+        found = None
     if found is not None:
         return found
     host, port = server_address(client)
@@ -80,9 +86,8 @@ def _server(instance: Any) -> tuple[str, str | None, int | None]:
             if port == 11434:
                 provider = "ollama"
     found = (provider, host, port)
-    if len(_server_cache) > 1024:
-        _server_cache.clear()
-    _server_cache[key] = found
+    with contextlib.suppress(TypeError):
+        _server_cache[client] = found
     return found
 
 
