@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import importlib
 import logging
-from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+TYPE_CHECKING = False  # not `from typing`: importing typing is a large part of this package's import time
 if TYPE_CHECKING:
+    from typing import Any
+
     from .attribution import attributes
 
 __all__ = ["__version__", "attributes", "instrument", "uninstrument"]

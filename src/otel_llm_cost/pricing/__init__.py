@@ -8,12 +8,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import TYPE_CHECKING, Any
 
 from .book import PriceBook, Resolution
 from .result import Cost, CostResult, Unpriced
 
+TYPE_CHECKING = False  # not `from typing`: importing typing is a large part of this package's import time
 if TYPE_CHECKING:
+    from typing import Any
+
     from .overrides import PriceFileError
 
 

@@ -2,28 +2,34 @@
 
 Precedence for one call (DESIGN.md): provider-reported cost -> user ``[[price]]`` (exact before glob/regex,
 newest ``effective_from`` in force) -> bundled price x user ``[[discount]]`` -> bundled price -> unpriced.
-Name resolution per (provider, model) is memoised, misses included, in a bounded dict.
+Name resolution per (provider, model) is memoised, misses included, in a bounded dict. A call whose price
+cannot depend on its time (no dated change, no user price or discount, no time-window variant) is then priced
+by a function compiled for its price row (``compiled.py``), memoised per (provider, model, response model,
+service tier): the general path runs once per such key and for calls the compiled function declines.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
 
 from ..usage import USAGE_FIELDS, Usage
 from . import result as r
+from .compiled import CompiledPrice, compile_row
 from .matching import compact_date_to_dashed, normalised_candidates
 from .providers import names_for, table_provider_id
-from .table import Breakdown, ModelEntry, NegativeCount, PriceRow, PriceTable, Tiered, bundled_table
+from .table import _ANY_TIME, Breakdown, ModelEntry, NegativeCount, PriceRow, PriceTable, Tiered, bundled_table
 
+TYPE_CHECKING = False  # not `from typing`: importing typing is a large part of this package's import time
 if TYPE_CHECKING:  # the override parser is imported only when files are given
+    from typing import Any
+
     from .overrides import Alias, Discount, Overrides, UserPrice
 
 UTC = timezone.utc
 logger = logging.getLogger("otel_llm_cost.pricing")
 _now = datetime.now
-_ANY_TIME = datetime(2000, 1, 1, tzinfo=UTC)  # stands for "now" when the price does not depend on time
 
 
 class Resolution:
@@ -91,6 +97,7 @@ class PriceBook:
         self._user_rows: dict[int, PriceRow] = {}
         self._errors_logged: set[str] = set()
         self._unpriced_warned: set[tuple[str, str]] = set()
+        self._compiled: dict[tuple[str, str | None, str | None, str | None], CompiledPrice] = {}
 
     # -- resolution (once per distinct provider/model) -------------------------------------------------
 
@@ -102,9 +109,7 @@ class PriceBook:
         found = self._memo.get(key)
         if found is None:
             found = self._resolve(provider or "", model)
-            if len(self._memo) >= self._memo_size:
-                del self._memo[next(iter(self._memo))]
-            self._memo[key] = found
+            _bounded_put(self._memo, key, found, self._memo_size)
         return found
 
     def _warn_unpriced(self, provider: str, model: str, unpriced: r.Unpriced) -> None:
@@ -169,6 +174,12 @@ class PriceBook:
         ``provider_cost`` is a cost the provider reported itself (OpenRouter ``usage.cost``): it wins.
         """
         try:
+            if context is None and provider_cost is None:
+                compiled = self._compiled.get((provider, model, response_model, service_tier))
+                if compiled is not None:
+                    priced = compiled(usage)
+                    if priced is not None:
+                        return priced
             return self._cost(provider, model, usage, at, response_model, service_tier, context, duration_s,
                               provider_cost)
         except Exception as exc:  # never break the host application
@@ -205,6 +216,8 @@ class PriceBook:
             timeless = at is None and resolution.time_invariant and not (service_tier or context)
             when = _ANY_TIME if timeless else _as_utc(at)
             local = self._local(resolution, usage, when, service_tier, context, duration_s)
+            if context is None and reported is None and isinstance(local, r.Cost):
+                self._compile(resolution, (provider, model, response_model, service_tier))
         if reported is not None:
             return _provider_reported(reported, local, provider, response_model or model or "", self.table_id)
         return local
@@ -240,6 +253,18 @@ class PriceBook:
             if discount is not None:
                 multiplier = discount.multiplier
         return _cost(parts, parts.other, multiplier, self.table_id, entry.provider_id, entry.id)
+
+    def _compile(self, res: Resolution, key: tuple[str, str | None, str | None, str | None]) -> None:
+        """Remember a compiled pricer for ``key`` when its price row cannot depend on the call's time."""
+        entry = res.entry
+        if entry is None or res.user_prices or res.discounts or key in self._compiled:
+            return
+        service_tier = key[3]
+        row = entry.fixed_row(None if res.via_fallback else service_tier_context(service_tier))
+        if row is None:
+            return
+        _bounded_put(self._compiled, key, compile_row(row, self.table_id, entry.provider_id, entry.id),
+                     self._memo_size)
 
     def _warn_unpriced_part(self, entry: ModelEntry, part: str) -> None:
         """The call is priced, but the table has no price for one of its billed parts: say so once per model,
@@ -277,6 +302,15 @@ class PriceBook:
         if res.entry is None:
             return r.Unpriced(r.NO_PRICE_AT_DATE, f"no user price in force on {when.date()}")
         return res, res.entry.prices_at(when, None if res.via_fallback else service_tier_context(service_tier))
+
+
+def _bounded_put(memo: dict[Any, Any], key: Any, value: Any, size: int) -> None:
+    """``memo[key] = value``, first dropping the oldest entry when full. Threads may race here: losing an
+    eviction to another thread is harmless, an exception would turn a priced call into a pricing error."""
+    if len(memo) >= size:
+        with contextlib.suppress(RuntimeError, StopIteration):
+            memo.pop(next(iter(memo)), None)
+    memo[key] = value
 
 
 def _valid_provider_cost(value: Any) -> float | None:

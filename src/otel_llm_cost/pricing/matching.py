@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
+
+TYPE_CHECKING = False  # not `from typing`: importing typing is a large part of this package's import time
+if TYPE_CHECKING:
+    from typing import Any
 
 Matcher = Callable[[str], bool]
 

@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+TYPE_CHECKING = False  # not `from typing`: importing typing is a large part of this package's import time
+if TYPE_CHECKING:
+    from typing import Literal
 
-CostSource = Literal["local", "provider", "estimated"]
+    CostSource = Literal["local", "provider", "estimated"]
 
 # Reasons an unpriced call carries (value of ``llm_cost.unpriced_reason``); a closed set so metrics stay bounded.
 UNKNOWN_MODEL = "unknown_model"

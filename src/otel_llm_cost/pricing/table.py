@@ -8,17 +8,20 @@ cache writes minus their 1-hour subset, ...), at the long-context tier chosen by
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from datetime import date, datetime, time, timezone
 from functools import cache
-from typing import Any
 
 from ..usage import Usage
 from .matching import Matcher, compile_clause
 
+TYPE_CHECKING = False  # not `from typing`: importing typing is a large part of this package's import time
+if TYPE_CHECKING:
+    from typing import Any
+
 UTC = timezone.utc
+_ANY_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 
 # Price-table usage keys -> our Usage fields; keys not listed are never reported by our adapters (count 0).
 USAGE_FIELDS: dict[str, str] = {
@@ -122,6 +125,10 @@ class PriceRow:
         self._terms: tuple[_Term, ...] | None = None
         self._input = prices.get("input_mtok")
         self._cache_read = prices.get("cache_read_mtok")
+
+    def terms(self) -> tuple[_Term, ...]:
+        """The priced units as (usage field, price, per, bucket, more specific term indexes), most specific first."""
+        return self._terms or self._compile()
 
     def _compile(self) -> tuple[_Term, ...]:
         units = sorted((self.units[key] for key in self.prices), key=lambda u: (-len(u.dimensions), u.price_key))
@@ -243,6 +250,16 @@ class ModelEntry:
             merged = self._merged[key] = PriceRow({**base.prices, **overrides}, base.units)
         return merged
 
+    def fixed_row(self, context: Mapping[str, str] | None) -> PriceRow | None:
+        """The row ``prices_at`` gives for ``context`` whatever the time, or None when it depends on the time
+        (a dated price change, or a variant of this context that starts on a date or applies in a time window)."""
+        if len(self.history) != 1:
+            return None
+        if context and any(constraint is not None and all(context.get(k) == v for k, v in when.items())
+                           for when, constraint, _ in self.variants):
+            return None
+        return self.prices_at(_ANY_TIME, context)
+
 
 class TableProvider:
     """A provider of the table; its models are parsed on first use, so loading the table stays fast."""
@@ -327,6 +344,8 @@ def table_from_json(raw: Mapping[str, Any]) -> PriceTable:
 @cache
 def bundled_table() -> PriceTable:
     """The table shipped in the wheel, parsed once per process."""
+    import json  # here, not at module import: the table is parsed on the first priced call
+
     path = os.path.join(os.path.dirname(__file__), "data", "prices.json")
     with open(path, encoding="utf-8") as handle:
         return table_from_json(json.load(handle))
