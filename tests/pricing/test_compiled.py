@@ -139,3 +139,33 @@ def test_prices_that_depend_on_the_time_are_never_compiled() -> None:
     # an explicit context (the caller's own variant keys) always takes the general path
     book.cost("openai", "gpt-4o", Usage(input_tokens=10, output_tokens=1), context={"processing": "batch"})
     assert ("openai", "gpt-4o", None, None) not in book._compiled
+
+
+def test_unknown_models_take_a_compiled_path_too_and_keep_their_answer(caplog: pytest.LogCaptureFixture) -> None:
+    book = PriceBook(memo_size=8)
+    with caplog.at_level(logging.WARNING, logger="otel_llm_cost.pricing"):
+        for _round in range(2):
+            for i in range(20):
+                got = book.cost("openai", f"no-such-model-{i}", Usage(input_tokens=10, output_tokens=1))
+                assert isinstance(got, Unpriced) and got.reason == "unknown_model", got
+                assert f"'no-such-model-{i}'" in got.detail
+            got = book.cost("nowhere-ai", "m", Usage(input_tokens=10, output_tokens=1))
+            assert isinstance(got, Unpriced) and got.reason == "unknown_provider"
+    assert caplog.text.count("no price for model 'no-such-model-3'") == 1
+    assert len(book._compiled) <= 8
+    assert ("openai", "no-such-model-0", None, None) in book._compiled
+    # the compiled miss still declines bad counts, which the general path names
+    got = book.cost("openai", "no-such-model-0", Usage(input_tokens=10, output_tokens=-1))
+    assert isinstance(got, Unpriced) and got.reason == "invalid_usage" and "output_tokens is negative" in got.detail
+
+
+def test_names_that_share_a_price_row_share_one_compiled_function() -> None:
+    """Compiling costs about half a millisecond: a gateway answering with a new model name per call (all
+    priced by the request model's row) must not compile per name."""
+    book = PriceBook()
+    for i in range(50):
+        got = book.cost("openai", "gpt-4o", Usage(input_tokens=1000, output_tokens=10),
+                        response_model=f"gpt-4o-route-{i}")
+        assert isinstance(got, Cost) and got.model == "gpt-4o"
+    assert len(book._row_pricers) == 1
+    assert len({id(f) for f in book._compiled.values()}) == 1

@@ -59,12 +59,20 @@ class Cost:
               price_table: str, provider: str, model: str, cache_savings: float,
               discount_savings: float = 0.0) -> Cost:
         """A locally priced cost, built positionally: the per-call path skips keyword parsing (about 1 µs)."""
-        cost = cls.__new__(cls)
-        cost.total, cost.input, cost.output, cost.cache_read, cost.cache_write, cost.other = (
-            total, input, output, cache_read, cache_write, other)
-        cost.source, cost.price_table, cost.provider, cost.model, cost.currency = (
-            "local", price_table, provider, model, "USD")
-        cost.cache_savings, cost.discount_savings = cache_savings, discount_savings
+        cost = cls.__new__(cls)  # one assignment per slot: tuple packing and unpacking cost more
+        cost.total = total
+        cost.input = input
+        cost.output = output
+        cost.cache_read = cache_read
+        cost.cache_write = cache_write
+        cost.other = other
+        cost.source = "local"
+        cost.price_table = price_table
+        cost.provider = provider
+        cost.model = model
+        cost.currency = "USD"
+        cost.cache_savings = cache_savings
+        cost.discount_savings = discount_savings
         return cost
 
     def __bool__(self) -> bool:

@@ -282,6 +282,7 @@ class TableProvider:
     def models(self) -> list[ModelEntry]:
         if self._models is None:
             self._models = [ModelEntry(m, self.id, self._units) for m in self._raw_models]
+            self._raw_models = []  # parsed: the JSON dicts would only double this provider's memory
         return self._models
 
     def match(self, name: str) -> ModelEntry | None:
