@@ -34,23 +34,27 @@ def compile_row(row: PriceRow, table_id: str, provider_id: str, model_id: str) -
     used = {name for name, *_ in terms if name is not None}
     if row.prices.get("cache_read_mtok") is not None:
         used.add("cache_read_tokens")  # for the cache savings
-    lines = ["def price(usage):", *_validation(used, web_priced="web_searches_kcount" in row.prices)]
+    thresholds: set[int] = set()
+    leaves: list[str] = []
     bucket_terms: list[list[str]] = [[] for _ in range(5)]
     for i, (field_name, price, per, bucket, more_specific) in enumerate(terms):
         count = "0" if field_name is None else ("ti" if field_name == "input_tokens" else field_name)
-        lines.append(f"    l{i} = {count}" + "".join(f" - l{j}" for j in more_specific))
+        leaves.append(f"    l{i} = {count}" + "".join(f" - l{j}" for j in more_specific))
         if more_specific:
-            lines.append(f"    if l{i} < 0: return None")
-        bucket_terms[bucket].append(f"{_price_expr(f'P{i}', price, scope)} * l{i} / {per}")
-    for bucket, parts in enumerate(bucket_terms):
-        # the general path starts each bucket at 0.0; with non-negative terms 0.0 + t == t, bit for bit
-        lines.append(f"    s{bucket} = " + (" + ".join(parts) if parts else "0.0"))
+            leaves.append(f"    if l{i} < 0: return None")
+        bucket_terms[bucket].append(f"{_price_expr(f'P{i}', price, scope, thresholds)} * l{i} / {per}")
     input_price, read_price = row.prices.get("input_mtok"), row.prices.get("cache_read_mtok")
+    savings = "    savings = 0.0"
     if input_price is not None and read_price is not None:
-        saved = f"{_price_expr('IN', input_price, scope)} - {_price_expr('READ', read_price, scope)}"
-        lines.append(f"    savings = max(0.0, ({saved}) * cache_read_tokens / 1000000) if cache_read_tokens else 0.0")
-    else:
-        lines.append("    savings = 0.0")
+        saved = (f"{_price_expr('IN', input_price, scope, thresholds)} - "
+                 f"{_price_expr('READ', read_price, scope, thresholds)}")
+        savings = f"    savings = max(0.0, ({saved}) * cache_read_tokens / 1000000) if cache_read_tokens else 0.0"
+    lines = ["def price(usage):", *_validation(used, web_priced="web_searches_kcount" in row.prices),
+             *(f"    above_{start} = ti > {start}" for start in sorted(thresholds)), *leaves]
+    # the general path starts each bucket at 0.0; with non-negative terms 0.0 + t == t, bit for bit
+    lines += [f"    s{bucket} = " + (" + ".join(parts) if parts else "0.0")
+              for bucket, parts in enumerate(bucket_terms)]
+    lines.append(savings)
     # Cost.local's assignments, inlined (a call less per priced call)
     lines += ["    c = _new(_Cost)", "    c.total = s0 + s1 + s2 + s3 + s4", "    c.input = s0", "    c.output = s1",
               "    c.cache_read = s2", "    c.cache_write = s3", "    c.other = s4", "    c.source = 'local'",
@@ -102,15 +106,17 @@ def _function(lines: list[str], scope: dict[str, object]) -> CompiledPrice:
     return function
 
 
-def _price_expr(name: str, price: Price, scope: dict[str, object]) -> str:
-    """The unit price as an expression of ``ti`` (total input tokens): a name, or for a long-context price the
-    conditional ``Tiered.at`` evaluates (the highest threshold exceeded wins), without a method call."""
+def _price_expr(name: str, price: Price, scope: dict[str, object], thresholds: set[int]) -> str:
+    """The unit price as an expression: a name, or for a long-context price the conditional ``Tiered.at``
+    evaluates (the highest threshold exceeded wins) on ``above_N`` flags, computed once per threshold N of the
+    row (its prices share them: Claude's 200k, Gemini's 200k), without a method call."""
     if not isinstance(price, Tiered):
         scope[name] = price
         return name
     scope[f"{name}_0"] = price.base
     expr = f"{name}_0"
     for k, (start, tier_price) in enumerate(price.tiers, 1):
-        scope[f"{name}_{k}"], scope[f"{name}_{k}_above"] = tier_price, start
-        expr = f"({name}_{k} if ti > {name}_{k}_above else {expr})"
+        scope[f"{name}_{k}"] = tier_price
+        thresholds.add(int(start))
+        expr = f"({name}_{k} if above_{int(start)} else {expr})"
     return expr
