@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 import random
-from datetime import datetime, timezone
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
 from otel_llm_cost.pricing import Cost, PriceBook, Resolution, Unpriced
 from otel_llm_cost.pricing.book import service_tier_context
-from otel_llm_cost.pricing.table import bundled_table
+from otel_llm_cost.pricing.compiled import decline
 from otel_llm_cost.usage import Usage
 
 TIERS = (None, "default", "batch", "flex", "priority")
@@ -41,6 +41,11 @@ def _general(book: PriceBook, provider: str, model: str, usage: Usage, tier: str
     return book._cost(provider, model, usage, AT, None, tier, None, None, None)
 
 
+def _is_compiled(book: PriceBook, key: tuple[str, str | None, str | None, str | None]) -> bool:
+    """Whether calls of ``key`` now take a compiled pricer (not the general path)."""
+    return book._compiled.get(key, decline) is not decline
+
+
 def _depends_on_time(book: PriceBook, provider: str, model: str, tier: str | None) -> bool:
     """Whether the row pricing this call can change with the call's time: a dated change, or a variant of
     this service tier with a start date or a time window."""
@@ -62,8 +67,11 @@ def test_every_model_and_tier_prices_the_same_through_the_compiled_path() -> Non
                 first = book.cost(table_provider.id, entry.id, Usage(input_tokens=10, output_tokens=5), at=AT,
                                   service_tier=tier)
                 key = (table_provider.id, entry.id, None, tier)
-                if key not in book._compiled:
-                    assert not isinstance(first, Cost) or _depends_on_time(book, table_provider.id, entry.id, tier)
+                if not isinstance(first, Cost):
+                    continue
+                # compiled exactly when the price cannot change with the call's time
+                assert _is_compiled(book, key) != _depends_on_time(book, table_provider.id, entry.id, tier), key
+                if not _is_compiled(book, key):
                     continue
                 compiled_keys += 1
                 for _ in range(3):
@@ -89,7 +97,7 @@ def test_long_context_tier_cache_savings_and_subsets_match() -> None:
     ]
     for provider, model, usage in cases:
         book.cost(provider, model, Usage(input_tokens=1, output_tokens=1))
-        assert (provider, model, None, None) in book._compiled, model
+        assert _is_compiled(book, (provider, model, None, None)), model
         got = book.cost(provider, model, usage)
         assert isinstance(got, Cost) and got.total > 0
         assert got == _general(book, provider, model, usage, None)
@@ -108,7 +116,7 @@ def test_long_context_tier_cache_savings_and_subsets_match() -> None:
 def test_the_compiled_path_declines_what_the_general_path_explains(usage: Usage, reason: str, detail: str) -> None:
     book = PriceBook()
     book.cost("openai", "gpt-4o", Usage(input_tokens=1, output_tokens=1))
-    assert ("openai", "gpt-4o", None, None) in book._compiled
+    assert _is_compiled(book, ("openai", "gpt-4o", None, None))
     got = book.cost("openai", "gpt-4o", usage)
     assert isinstance(got, Unpriced) and got.reason == reason and detail in got.detail, got
 
@@ -117,25 +125,39 @@ def test_unpriced_web_searches_still_warned_after_compiling(caplog: pytest.LogCa
     book = PriceBook()
     provider, model = "aws.bedrock", "anthropic.claude-sonnet-4-20250514-v1:0"
     book.cost(provider, model, Usage(input_tokens=1, output_tokens=1))
-    assert (provider, model, None, None) in book._compiled
+    assert _is_compiled(book, (provider, model, None, None))
     with caplog.at_level(logging.WARNING, logger="otel_llm_cost.pricing"):
         got = book.cost(provider, model, Usage(input_tokens=100, output_tokens=10, web_searches=2))
     assert isinstance(got, Cost)
     assert "no price for web searches" in caplog.text
 
 
-def test_prices_that_depend_on_the_time_are_never_compiled() -> None:
-    table = bundled_table()
+@pytest.mark.parametrize("tier", [None, "batch"])
+def test_prices_that_change_with_time_follow_the_call_date_on_every_call(tier: str | None) -> None:
+    """A dated price change (tier None) or a variant that starts on a date (Claude batch prices): calls
+    alternating between dates either side of the change each get their own date's price, call after call."""
     book = PriceBook()
-    dated = next(e for p in table.providers.values() for e in p.models if len(e.history) > 1)
-    book.cost(dated.provider_id, dated.id, Usage(input_tokens=1000, output_tokens=10), at=AT)
-    assert not any(key[1] == dated.id for key in book._compiled)
-    windowed = [(e, when) for p in table.providers.values() for e in p.models
-                for when, constraint, _ in e.variants if constraint is not None and constraint.start_time]
-    for entry, when in windowed:
-        tier = when.get("service_tier")
-        if tier and len(entry.history) == 1:
-            assert entry.fixed_row({"service_tier": tier}) is None
+    usage = Usage(input_tokens=10_000, output_tokens=2_000)
+    found = 0
+    for table_provider in book.table.providers.values():
+        for entry in table_provider.models:
+            if tier is None:
+                starts = [c.start_date for c, _ in entry.history if c is not None and c.start_date]
+            else:
+                starts = [c.start_date for when, c, _ in entry.variants
+                          if c is not None and c.start_date and when == {"processing": tier}]
+            if not starts:
+                continue
+            before = datetime.combine(starts[0] - timedelta(days=1), time(12), timezone.utc)
+            after = datetime.combine(starts[0] + timedelta(days=1), time(12), timezone.utc)
+            answers = [book.cost(table_provider.id, entry.id, usage, at=when, service_tier=tier)
+                       for when in (before, after, before, after, before)]
+            if not all(isinstance(a, Cost) for a in answers) or answers[0].total == answers[1].total:  # type: ignore[union-attr]
+                continue  # not priced by this name, or the change does not touch these counts
+            found += 1
+            assert not _is_compiled(book, (table_provider.id, entry.id, None, tier))
+            assert answers[0] == answers[2] == answers[4] and answers[1] == answers[3], (entry.id, answers)
+    assert found >= 5, found
     # an explicit context (the caller's own variant keys) always takes the general path
     book.cost("openai", "gpt-4o", Usage(input_tokens=10, output_tokens=1), context={"processing": "batch"})
     assert ("openai", "gpt-4o", None, None) not in book._compiled

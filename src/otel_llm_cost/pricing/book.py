@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 from ..usage import USAGE_FIELDS, Usage
 from . import result as r
-from .compiled import CompiledPrice, compile_row, compile_unpriced
+from .compiled import CompiledPrice, compile_row, compile_unpriced, decline
 from .matching import compact_date_to_dashed, normalised_candidates
 from .providers import names_for, table_provider_id
 from .table import _ANY_TIME, Breakdown, ModelEntry, NegativeCount, PriceRow, PriceTable, Tiered, bundled_table
@@ -258,18 +258,19 @@ class PriceBook:
         return _cost(parts, parts.other, multiplier, self.table_id, entry.provider_id, entry.id)
 
     def _compile(self, res: Resolution, key: tuple[str, str | None, str | None, str | None]) -> None:
-        """Remember a compiled pricer for ``key`` when its price row cannot depend on the call's time."""
+        """Remember how calls of ``key`` are priced from now on: a compiled pricer when its price row cannot
+        depend on the call's time, else ``decline`` (the general path), so that this is decided once per key."""
+        if key in self._compiled:
+            return
         entry = res.entry
-        if entry is None or res.user_prices or res.discounts or key in self._compiled:
-            return
-        service_tier = key[3]
-        row = entry.fixed_row(None if res.via_fallback else service_tier_context(service_tier))
-        if row is None:
-            return
-        row_key = (row, entry.provider_id, entry.id)  # many names can share a row: compile it once (~0.6 ms)
-        pricer = self._row_pricers.get(row_key)
-        if pricer is None:
-            pricer = self._row_pricers[row_key] = compile_row(row, self.table_id, entry.provider_id, entry.id)
+        row = None
+        if entry is not None and not res.user_prices and not res.discounts:
+            row = entry.fixed_row(None if res.via_fallback else service_tier_context(key[3]))
+        pricer: CompiledPrice = decline
+        if entry is not None and row is not None:
+            row_key = (row, entry.provider_id, entry.id)  # many names can share a row: compile it once (~0.6 ms)
+            pricer = self._row_pricers.get(row_key) or compile_row(row, self.table_id, entry.provider_id, entry.id)
+            self._row_pricers[row_key] = pricer
         _bounded_put(self._compiled, key, pricer, self._memo_size)
 
     def _warn_unpriced_part(self, entry: ModelEntry, part: str) -> None:

@@ -63,6 +63,11 @@ def compile_row(row: PriceRow, table_id: str, provider_id: str, model_id: str) -
     return _function(lines, scope)
 
 
+def decline(usage: Usage) -> None:
+    """The pricer of a key whose price depends on the call (its time, a user price): always the general path."""
+    return None
+
+
 def compile_unpriced(unpriced: Unpriced) -> CompiledPrice:
     """For a (provider, model) no table or override knows: the same ``Unpriced`` for every clean call, without
     the general path's name lookups (its warning was given on the first call). Compiled once per process:
