@@ -214,13 +214,8 @@ def _drive(options: DemoOptions, tel: _Telemetry, base_url: str, available: set[
                 time.sleep(min(0.05, due - now))
         except KeyboardInterrupt:  # Ctrl-C: stop making calls, finish those in flight, still print the table
             interrupted = True
-        try:
-            for future in pending:
-                future.result()
-        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting; the table covers the calls already done
-            interrupted = True
-            for future in pending:
-                future.cancel()
+        for future in pending:
+            future.result()
     elapsed = time.monotonic() - start if interrupted else options.duration
     progress.update(elapsed, sum(made.values()), sum(failed.values()), _running_cost(tel))
     progress.close()

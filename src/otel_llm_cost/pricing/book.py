@@ -19,7 +19,7 @@ from . import result as r
 from .compiled import CompiledPrice, compile_row, compile_unpriced, decline
 from .matching import compact_date_to_dashed, normalised_candidates
 from .providers import names_for, table_provider_id
-from .table import _ANY_TIME, Breakdown, ModelEntry, NegativeCount, PriceRow, PriceTable, Tiered, bundled_table
+from .table import Breakdown, ModelEntry, NegativeCount, PriceRow, PriceTable, Tiered, bundled_table
 
 TYPE_CHECKING = False  # not `from typing`: importing typing is a large part of this package's import time
 if TYPE_CHECKING:  # the override parser is imported only when files are given
@@ -38,7 +38,7 @@ class Resolution:
     ``via_fallback``: found in a fallback provider (e.g. azure -> openai), whose request variants are then
     not applied, as in the source data's own evaluator."""
 
-    __slots__ = ("discounts", "entry", "time_invariant", "user_prices", "via_fallback")
+    __slots__ = ("discounts", "entry", "user_prices", "via_fallback")
 
     def __init__(self, entry: ModelEntry | None, via_fallback: bool, user_prices: tuple[UserPrice, ...],
                  discounts: tuple[Discount, ...]) -> None:
@@ -46,8 +46,6 @@ class Resolution:
         self.via_fallback = via_fallback
         self.user_prices = user_prices  # applicable explicit prices, best first
         self.discounts = discounts  # applicable discounts, newest first
-        # One price row whatever the date (request variants aside): the hot path then skips the clock.
-        self.time_invariant = not user_prices and not discounts and entry is not None and len(entry.history) == 1
 
 
 def _usage_problem(usage: Usage) -> str | None:
@@ -216,9 +214,7 @@ class PriceBook:
         elif usage.input_tokens is None:
             local = r.Unpriced(r.NO_USAGE, "the response carried no token usage")
         else:
-            timeless = at is None and resolution.time_invariant and not (service_tier or context)
-            when = _ANY_TIME if timeless else _as_utc(at)
-            local = self._local(resolution, usage, when, service_tier, context, duration_s)
+            local = self._local(resolution, usage, _as_utc(at), service_tier, context, duration_s)
             if context is None and reported is None and isinstance(local, r.Cost):
                 self._compile(resolution, (provider, model, response_model, service_tier))
         if reported is not None:
