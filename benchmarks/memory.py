@@ -39,8 +39,8 @@ def rss_mib() -> float:
 
 def models(book: Any, priced: int = 45, unknown: int = 5) -> list[str]:
     """`priced` model ids the bundled table prices for openai, and `unknown` it does not know."""
+    from otel_llm_cost.core.usage import Usage
     from otel_llm_cost.pricing import Cost
-    from otel_llm_cost.usage import Usage
 
     provider = book.table.provider("openai")
     usage = Usage(input_tokens=1500, output_tokens=300, cache_read_tokens=1024)
@@ -64,7 +64,7 @@ def main() -> None:
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 
     import otel_llm_cost
-    from otel_llm_cost.providers._base import RUNTIME
+    from otel_llm_cost.core.calls import RUNTIME
     from otel_llm_cost.providers.openai import _server_cache
 
     class DropSpans(SpanExporter):

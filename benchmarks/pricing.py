@@ -58,9 +58,9 @@ def main() -> None:
     from datetime import datetime, timezone
 
     before = _rss_kib()
+    from otel_llm_cost.core.usage import Usage
     from otel_llm_cost.pricing import PriceBook
     from otel_llm_cost.pricing.table import bundled_table
-    from otel_llm_cost.usage import Usage
 
     after_import = _rss_kib()
     t0 = timeit.default_timer()

@@ -15,7 +15,7 @@ TYPE_CHECKING = False  # not `from typing`: importing typing is a large part of 
 if TYPE_CHECKING:
     from typing import Any
 
-    from .attribution import attributes
+    from .core.attribution import attributes
 
 __all__ = ["__version__", "attributes", "instrument", "uninstrument"]
 
@@ -25,7 +25,7 @@ logger = logging.getLogger("otel_llm_cost")
 def __getattr__(name: str) -> Any:
     """``attributes`` is imported on first use: ``import otel_llm_cost.pricing`` stays light (no inspect)."""
     if name == "attributes":
-        from .attribution import attributes
+        from .core.attribution import attributes
 
         return attributes
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

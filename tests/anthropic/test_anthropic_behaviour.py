@@ -276,8 +276,8 @@ def test_uninstrument_restores_every_class(otel: Otel, fake: FakeAnthropic) -> N
 
 def test_instrumentation_failures_never_reach_the_app(otel: Otel, fake: FakeAnthropic,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from otel_llm_cost.core.calls import RUNTIME
     from otel_llm_cost.providers import anthropic as adapter
-    from otel_llm_cost.providers._base import RUNTIME
 
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("bug in our code")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from otel_llm_cost.config import ENV_VARS
+from otel_llm_cost.core.settings import ENV_VARS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -19,7 +19,7 @@ def test_every_setting_is_in_the_readme_table_with_its_default() -> None:
 
 
 def test_the_cli_commands_of_the_readme_exist() -> None:
-    from otel_llm_cost.cli import build_parser
+    from otel_llm_cost.cli.command import build_parser
 
     text = README.read_text()
     commands = set(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]

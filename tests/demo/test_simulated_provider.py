@@ -9,8 +9,8 @@ import pytest
 
 import anthropic
 import openai
-from otel_llm_cost.demo_workload import SUPPORT_POLICY
-from otel_llm_cost.simulated_provider import ERROR_HEADER, SimulatedProviderServer, estimate_tokens
+from otel_llm_cost.demo.simulated_provider import ERROR_HEADER, SimulatedProviderServer, estimate_tokens
+from otel_llm_cost.demo.workload import SUPPORT_POLICY
 
 
 @pytest.fixture

@@ -215,8 +215,8 @@ def test_uninstrument_restores_and_double_instrument_is_harmless(otel: Otel, fak
 
 def test_instrumentation_failures_never_reach_the_app(otel: Otel, fake: FakeOpenAI,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from otel_llm_cost.core.calls import RUNTIME
     from otel_llm_cost.providers import openai as adapter
-    from otel_llm_cost.providers._base import RUNTIME
 
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("bug in our code")
@@ -236,7 +236,7 @@ def test_instrumentation_failures_never_reach_the_app(otel: Otel, fake: FakeOpen
 
 def test_counter_series_are_capped_and_totals_stay_exact(otel: Otel, fake: FakeOpenAI,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from otel_llm_cost.telemetry import CounterTotals
+    from otel_llm_cost.core.telemetry import CounterTotals
 
     monkeypatch.setattr(CounterTotals, "MAX_SERIES", 4)
     client = fake.client()

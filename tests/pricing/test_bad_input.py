@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from otel_llm_cost.core.usage import Usage
 from otel_llm_cost.pricing import Cost, PriceBook, PriceFileError, Unpriced, load_price_book
-from otel_llm_cost.usage import Usage
 
 GOOD_ENTRY = 'provider = "openai"\nmodel = "gpt-4o"\n'
 

@@ -14,10 +14,10 @@ from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
+from otel_llm_cost.core.usage import Usage
 from otel_llm_cost.pricing import Cost, PriceBook, Resolution, Unpriced
 from otel_llm_cost.pricing.book import service_tier_context
 from otel_llm_cost.pricing.compiled import decline
-from otel_llm_cost.usage import Usage
 
 TIERS = (None, "default", "batch", "flex", "priority")
 AT = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)

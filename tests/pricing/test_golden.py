@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 
 import pytest
 
+from otel_llm_cost.core.usage import Usage
 from otel_llm_cost.pricing import Cost, PriceBook
-from otel_llm_cost.usage import Usage
 
 AT = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 

@@ -21,6 +21,6 @@ def test_importing_the_pricing_package_loads_none_of_the_heavy_modules() -> None
 
 
 def test_the_first_priced_call_still_loads_the_table() -> None:
-    code = ("import sys, otel_llm_cost.pricing as p\nfrom otel_llm_cost.usage import Usage\n"
+    code = ("import sys, otel_llm_cost.pricing as p\nfrom otel_llm_cost.core.usage import Usage\n"
             "print(p.PriceBook().cost('openai', 'gpt-4o', Usage(input_tokens=1000, output_tokens=10)).total)")
     assert float(subprocess.check_output([sys.executable, "-c", code], text=True)) > 0

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from otel_llm_cost.core.usage import Usage
 from otel_llm_cost.pricing import Cost, Unpriced, load_price_book
-from otel_llm_cost.usage import Usage
 
 MILLION = Usage(input_tokens=1_000_000, output_tokens=1_000_000)
 

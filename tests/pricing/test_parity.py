@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from otel_llm_cost.core.usage import Usage
 from otel_llm_cost.pricing import Cost, PriceBook
-from otel_llm_cost.usage import Usage
 
 genai_prices = pytest.importorskip("genai_prices")
 from genai_prices.data_snapshot import get_snapshot  # noqa: E402

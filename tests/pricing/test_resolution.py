@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from otel_llm_cost.core.usage import Usage
 from otel_llm_cost.pricing import Cost, PriceBook, Unpriced
-from otel_llm_cost.usage import Usage
 
 USAGE = Usage(input_tokens=1000, output_tokens=100)
 

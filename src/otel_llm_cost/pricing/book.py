@@ -14,7 +14,7 @@ import contextlib
 import logging
 from datetime import datetime, timezone
 
-from ..usage import USAGE_FIELDS, Usage
+from ..core.usage import USAGE_FIELDS, Usage
 from . import result as r
 from .compiled import CompiledPrice, compile_row, compile_unpriced, decline
 from .matching import compact_date_to_dashed, normalised_candidates

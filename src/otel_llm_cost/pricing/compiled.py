@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 
-from ..usage import USAGE_FIELDS, Usage
+from ..core.usage import USAGE_FIELDS, Usage
 from .result import Cost, Unpriced
 from .table import Price, PriceRow, Tiered
 

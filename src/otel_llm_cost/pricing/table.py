@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timezone
 from functools import cache
 
-from ..usage import Usage
+from ..core.usage import Usage
 from .matching import Matcher, compile_clause
 
 TYPE_CHECKING = False  # not `from typing`: importing typing is a large part of this package's import time

@@ -25,12 +25,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection
 from typing import Any
 
-from .. import telemetry as names
-from ..pricing.book import service_tier_context
-from ..streams import AsyncStreamProxy, SyncStreamProxy
-from ..telemetry import CallRecord, Telemetry
-from ..usage import Usage
-from ._base import (
+from ..core import telemetry as names
+from ..core.calls import (
     RUNTIME,
     Adapter,
     LLMCostInstrumentor,
@@ -43,6 +39,10 @@ from ._base import (
     server_address,
     whole,
 )
+from ..core.streams import AsyncStreamProxy, SyncStreamProxy
+from ..core.telemetry import CallRecord, Telemetry
+from ..core.usage import Usage
+from ..pricing.book import service_tier_context
 
 _INSTRUMENTS = ("anthropic >= 2.0.0, < 3",)
 _NATIVE_SWITCH = "ANTHROPIC_OPEN_TELEMETRY"

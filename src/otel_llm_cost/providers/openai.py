@@ -12,10 +12,8 @@ import weakref
 from collections.abc import Collection
 from typing import Any
 
-from .. import telemetry as names
-from ..telemetry import CallRecord
-from ..usage import Usage
-from ._base import (
+from ..core import telemetry as names
+from ..core.calls import (
     RUNTIME,
     Adapter,
     LLMCostInstrumentor,
@@ -27,6 +25,8 @@ from ._base import (
     server_address,
     whole,
 )
+from ..core.telemetry import CallRecord
+from ..core.usage import Usage
 
 _INSTRUMENTS = ("openai >= 1.40.0, < 4",)
 

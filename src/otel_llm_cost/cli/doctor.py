@@ -21,8 +21,8 @@ from datetime import date, datetime, timezone
 from typing import TextIO
 from urllib.parse import urlsplit
 
-from . import __version__
-from .config import ENV_VARS, _parse
+from .. import __version__
+from ..core.settings import ENV_VARS, _parse
 
 OK, INFO, WARN, FAIL = "ok", "--", "WARN", "FAIL"
 STALE_DAYS = 90
@@ -86,7 +86,7 @@ def _instrumentors(report: Report, env: Mapping[str, str]) -> int:
     """SDKs, their version ranges and our entry points; returns how many SDKs we can instrument."""
     from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
 
-    from .providers import INSTRUMENTORS
+    from ..providers import INSTRUMENTORS
 
     lines = report.section("LLM SDKs and otel-llm-cost instrumentors")
     registered = {ep.name: ep for ep in md.entry_points(group="opentelemetry_instrumentor")
@@ -248,8 +248,8 @@ def _settings(report: Report, env: Mapping[str, str]) -> tuple[str, ...]:
 
 
 def _prices(report: Report, files: tuple[str, ...], env: Mapping[str, str], today: date) -> None:
-    from .pricing import load_price_book
-    from .pricing.overrides import PriceFileError, load_override_file
+    from ..pricing import load_price_book
+    from ..pricing.overrides import PriceFileError, load_override_file
 
     lines = report.section("Price table and overrides")
     book = load_price_book([])  # the bundled table; the override files are checked one by one below

@@ -15,10 +15,10 @@ from typing import Any
 import wrapt
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 
-from ..attribution import Attribution
-from ..config import Settings
-from ..streams import AsyncStreamProxy, ManagedStreamProxy, RawResponseProxy, SyncStreamProxy
-from ..telemetry import REQUEST_STOP_SEQUENCES, CallRecord, Telemetry
+from .attribution import Attribution
+from .settings import Settings
+from .streams import AsyncStreamProxy, ManagedStreamProxy, RawResponseProxy, SyncStreamProxy
+from .telemetry import REQUEST_STOP_SEQUENCES, CallRecord, Telemetry
 
 logger = logging.getLogger("otel_llm_cost")
 _MARK = "_otel_llm_cost_wrapper"

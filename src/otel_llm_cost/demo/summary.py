@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import telemetry as names
-from .tables import render, tokens, usd
+from ..cli.tables import render, tokens, usd
+from ..core import telemetry as names
 
 _TOKEN_COUNTERS = {
     "gen_ai.client.inference.usage.input_tokens": "input",

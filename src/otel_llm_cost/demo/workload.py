@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .attribution import attributes
+from ..core.attribution import attributes
 from .simulated_provider import ERROR_HEADER
 
 _SENTENCES = (

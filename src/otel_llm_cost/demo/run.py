@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from .demo_summary import format_summary, summarize
-from .tables import usd
+from ..cli.tables import usd
+from .summary import format_summary, summarize
 
 DEMO_EXTRA = "pip install 'otel-llm-cost[demo]'   (or: ./scripts/demo.sh from a checkout)"
 SERVICE_NAME = "otel-llm-cost-demo"
@@ -146,7 +146,7 @@ def _instrument(tel: _Telemetry) -> dict[str, bool]:
 
 
 def _clients(base_url: str, available: set[str]) -> Any:
-    from .demo_workload import Clients
+    from .workload import Clients
 
     openai_client = anthropic_client = None
     if "openai" in available:
@@ -174,7 +174,7 @@ def _running_cost(tel: _Telemetry) -> float:
 
 def _drive(options: DemoOptions, tel: _Telemetry, base_url: str, available: set[str], out: TextIO) -> Counter[str]:
     """Make calls at ``rate`` per second for ``duration`` seconds; returns calls made per provider."""
-    from .demo_workload import make_call, pick
+    from .workload import make_call, pick
 
     clients = _clients(base_url, available)
     rng = random.Random(options.seed)

@@ -21,10 +21,10 @@ from opentelemetry import metrics, trace
 from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from . import __version__
+from .. import __version__
+from ..pricing import Cost, PriceBook, Unpriced
+from ..pricing.result import NO_USAGE
 from .attribution import Attribution
-from .pricing import Cost, PriceBook, Unpriced
-from .pricing.result import NO_USAGE
 from .usage import Usage
 
 logger = logging.getLogger("otel_llm_cost")

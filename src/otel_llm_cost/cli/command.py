@@ -8,10 +8,10 @@ import sys
 from collections.abc import Sequence
 from datetime import date, datetime, timezone
 
-from .pricing import Cost, PriceBook, load_price_book
-from .pricing.overrides import PRICE_FIELDS, PriceFileError, load_override_file
-from .pricing.table import PriceRow
-from .usage import Usage
+from ..core.usage import Usage
+from ..pricing import Cost, PriceBook, load_price_book
+from ..pricing.overrides import PRICE_FIELDS, PriceFileError, load_override_file
+from ..pricing.table import PriceRow
 
 # price-table key -> column label, in display order
 _PRICE_LABELS = {
@@ -65,7 +65,7 @@ def _row_prices(row: PriceRow) -> list[tuple[str, str]]:
 
 
 def _suggestions(book: PriceBook, provider: str, model: str) -> list[str]:
-    from .pricing.providers import table_provider_id
+    from ..pricing.providers import table_provider_id
 
     table_provider = book.table.provider(table_provider_id(provider)) if provider else None
     providers = [table_provider] if table_provider else list(book.table.providers.values())
@@ -115,7 +115,7 @@ def cmd_price(args: argparse.Namespace) -> int:
 
 def cmd_models(args: argparse.Namespace) -> int:
     book = load_price_book()
-    from .pricing.providers import table_provider_id
+    from ..pricing.providers import table_provider_id
 
     if args.provider:
         provider = book.table.provider(table_provider_id(args.provider))
@@ -157,7 +157,7 @@ def cmd_prices_check(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import DemoOptions, run_demo
+    from ..demo.run import DemoOptions, run_demo
 
     return run_demo(DemoOptions(duration=args.duration, rate=args.rate, otlp=args.otlp,
                                 prometheus_port=args.prometheus_port, linger=args.linger, seed=args.seed))
