@@ -6,7 +6,6 @@ does the same by hand for every SDK that is installed.
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 __version__ = "0.1.0"
@@ -32,13 +31,9 @@ def __getattr__(name: str) -> Any:
 
 
 def _instrumentors() -> list[Any]:
-    from .providers import INSTRUMENTORS
+    from .providers import REGISTRY
 
-    found = []
-    for target in INSTRUMENTORS.values():
-        module_name, class_name = target.split(":")
-        found.append(getattr(importlib.import_module(module_name), class_name)())
-    return found
+    return [entry.load() for entry in REGISTRY]
 
 
 def instrument(**settings: Any) -> None:

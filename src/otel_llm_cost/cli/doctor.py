@@ -9,7 +9,6 @@ Exit status 1 when a problem (FAIL) is found; warnings alone exit 0.
 
 from __future__ import annotations
 
-import importlib
 import importlib.metadata as md
 import os
 import platform
@@ -86,20 +85,19 @@ def _instrumentors(report: Report, env: Mapping[str, str]) -> int:
     """SDKs, their version ranges and our entry points; returns how many SDKs we can instrument."""
     from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
 
-    from ..providers import INSTRUMENTORS
+    from ..providers import REGISTRY
 
     lines = report.section("LLM SDKs and otel-llm-cost instrumentors")
     registered = {ep.name: ep for ep in md.entry_points(group="opentelemetry_instrumentor")
                   if ep.value.startswith("otel_llm_cost.")}
     disabled = {n.strip() for n in env.get("OTEL_PYTHON_DISABLED_INSTRUMENTATIONS", "").split(",") if n.strip()}
     usable = 0
-    for name, target in INSTRUMENTORS.items():
-        module_name, class_name = target.split(":")
+    for entry in REGISTRY:
+        name = entry.entry_point
         try:
-            instrumentor = getattr(importlib.import_module(module_name), class_name)()
-            deps = list(instrumentor.instrumentation_dependencies())
+            deps = list(entry.load().instrumentation_dependencies())
         except Exception as error:
-            lines.append((FAIL, f"{name}: cannot load {target}: {error}", "reinstall otel-llm-cost"))
+            lines.append((FAIL, f"{name}: cannot load {entry.target}: {error}", "reinstall otel-llm-cost"))
             continue
         sdk = deps[0].split()[0] if deps else name
         version = _version(sdk)
@@ -128,7 +126,7 @@ def _instrumentors(report: Report, env: Mapping[str, str]) -> int:
             continue
         lines.append((OK, f"{sdk} {version}: instrumented by entry point {name} ({', '.join(deps)})", ""))
         usable += 1
-    for name in sorted(set(registered) - set(INSTRUMENTORS)):
+    for name in sorted(set(registered) - {entry.entry_point for entry in REGISTRY}):
         lines.append((WARN, f"entry point {name} is registered but this version has no such instrumentor",
                       "reinstall otel-llm-cost (stale metadata from another version)"))
     if not usable:

@@ -10,54 +10,32 @@ import importlib
 import logging
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
+from contextvars import ContextVar, Token
 from typing import Any
 
 import wrapt
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 
 from .attribution import Attribution
+from .reading import field, given, whole
 from .settings import Settings
 from .streams import AsyncStreamProxy, ManagedStreamProxy, RawResponseProxy, SyncStreamProxy
 from .telemetry import REQUEST_STOP_SEQUENCES, CallRecord, Telemetry
 
 logger = logging.getLogger("otel_llm_cost")
 _MARK = "_otel_llm_cost_wrapper"
+__all__ = ["Adapter", "LLMCostInstrumentor", "Prepared", "Target", "field", "given", "request_attributes", "whole"]
 
-
-def given(value: Any) -> bool:
-    """False for None and the SDKs' NOT_GIVEN / omit sentinels (for reading request keyword arguments)."""
-    return value is not None and type(value).__name__ not in ("NotGiven", "Omit")
-
-
-def whole(value: Any) -> int | None:
-    """A reported token count when it is a real int (not bool, not a sentinel), else None."""
-    return value if value.__class__ is int else None
-
-
-def field(obj: Any, name: str) -> Any:
-    """``obj.name``, or None when absent, for reading SDK responses. A pydantic model answers a missing attribute
-    slowly (its ``__getattr__``, ~3 µs, several times a call); its fields are in ``__dict__`` and extras (e.g.
-    OpenRouter's ``usage.cost``) in ``__pydantic_extra__``, so look there first."""
-    fields = getattr(obj, "__dict__", None)
-    if fields is not None:
-        if name in fields:
-            return fields[name]
-        if hasattr(type(obj), "model_fields"):  # a pydantic v2 model without that field: maybe an extra
-            extra = getattr(obj, "__pydantic_extra__", None)
-            return extra.get(name) if extra else None
-    return getattr(obj, name, None)
-
-
-def server_address(client: Any) -> tuple[str | None, int | None]:
-    """(server.address, server.port) of an SDK client's ``base_url``; the default HTTPS port is left out."""
-    url = getattr(client, "base_url", None)
-    host = getattr(url, "host", None) or None
-    port = getattr(url, "port", None)
-    return host, None if port in (443, None) else port
+# Nested calls: True while an SDK call we record is in progress in this context. An instrumented SDK that calls
+# another one underneath (LiteLLM over the openai SDK) is one logical call: the OUTERMOST layer records it (it is
+# what the application asked for: its model name, its provider routing, its retries and fallbacks under one span);
+# inner layers of ours step aside, so there is exactly one record and one cost. A ContextVar follows threads only
+# where the outer SDK copies its context (asyncio tasks do; a bare thread pool does not).
+_IN_CALL: ContextVar[bool] = ContextVar("otel_llm_cost_in_call", default=False)
 
 
 def request_attributes(kwargs: Mapping[str, Any], params: Iterable[tuple[str, str]],
-                       stop_param: str) -> dict[str, Any]:
+                       stop_param: str | None) -> dict[str, Any]:
     """Span attributes of the request parameters the caller set (``params``: keyword -> attribute name),
     plus the stop sequences (a string or a list) found under ``stop_param``. Sentinels and bools are skipped."""
     attrs: dict[str, Any] = {}
@@ -65,7 +43,7 @@ def request_attributes(kwargs: Mapping[str, Any], params: Iterable[tuple[str, st
         value = kwargs.get(param)
         if given(value) and isinstance(value, (int, float, str)) and not isinstance(value, bool):
             attrs[name] = value
-    stop = kwargs.get(stop_param)
+    stop = kwargs.get(stop_param) if stop_param else None
     if given(stop) and isinstance(stop, (str, list, tuple)):
         attrs[REQUEST_STOP_SEQUENCES] = [stop] if isinstance(stop, str) else [str(s) for s in stop]
     return attrs
@@ -108,13 +86,15 @@ class Adapter:
 
 
 class _CallObserver:
-    __slots__ = ("adapter", "call", "state", "telemetry")
+    __slots__ = ("adapter", "call", "nesting", "state", "telemetry")
+    nesting: Token[bool] | None
 
     def __init__(self, telemetry: Telemetry, adapter: Adapter, call: CallRecord, state: Any) -> None:
         self.telemetry = telemetry
         self.adapter = adapter
         self.call = call
         self.state = state
+        self.nesting = _IN_CALL.set(True)  # reset by detach(), when the SDK call returns
 
     def on_item(self, item: Any) -> bool:
         self.call.mark_first_chunk()
@@ -127,7 +107,14 @@ class _CallObserver:
         self.telemetry.finish(self.call, error)
 
     def detach(self) -> None:
+        """The SDK call returned (a stream may still run): our span and the nesting mark stop being current."""
         self.telemetry.detach(self.call)
+        nesting, self.nesting = self.nesting, None
+        if nesting is not None:
+            try:
+                _IN_CALL.reset(nesting)
+            except ValueError:  # another context (a stream manager entered in one task, left in another)
+                _IN_CALL.set(False)
 
 
 class _Runtime:
@@ -202,7 +189,7 @@ def _wrap_result(result: Any, observer: _CallObserver, is_async: bool) -> Any:
 def _prepare(instrumentor: LLMCostInstrumentor, adapter: Adapter, instance: Any, args: tuple[Any, ...],
              kwargs: dict[str, Any]) -> tuple[Telemetry, Prepared] | None:
     telemetry = RUNTIME.telemetry
-    if telemetry is None or not instrumentor.is_instrumented_by_opentelemetry:
+    if telemetry is None or not instrumentor.is_instrumented_by_opentelemetry or _IN_CALL.get():
         return None
     try:
         prepared = adapter.prepare(instance, args, kwargs)
@@ -238,10 +225,10 @@ def sync_wrapper(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callabl
         try:
             result = wrapped(*args, **call_kwargs)
         except BaseException as error:
-            observer.telemetry.detach(observer.call)
+            observer.detach()
             observer.on_end(error)
             raise
-        observer.telemetry.detach(observer.call)
+        observer.detach()
         try:
             return _wrap_result(result, observer, is_async=False)
         except Exception:
@@ -262,10 +249,10 @@ def async_wrapper(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callab
         try:
             result = await wrapped(*args, **call_kwargs)
         except BaseException as error:
-            observer.telemetry.detach(observer.call)
+            observer.detach()
             observer.on_end(error)
             raise
-        observer.telemetry.detach(observer.call)
+        observer.detach()
         try:
             return _wrap_result(result, observer, is_async=True)
         except Exception:
@@ -326,6 +313,30 @@ def mark_ours(wrapper: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def client_factory_wrapper(methods: tuple[tuple[str, bool], ...], accepts: Callable[[Any], bool]) -> WrapperFactory:
+    """A wrapper factory for a client factory: on every client it makes that ``accepts``, the methods
+    ``(name, is_async)`` are wrapped on the client object itself (botocore builds each client's class at run
+    time: there is no class to patch beforehand). Clients made before ``instrument()`` stay as they are."""
+
+    def make(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callable[..., Any]:
+        def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            client = wrapped(*args, **kwargs)
+            try:
+                if instrumentor.is_instrumented_by_opentelemetry and accepts(client):
+                    for name, is_async in methods:
+                        bound = getattr(client, name, None)
+                        if callable(bound) and not _is_ours(bound):
+                            call_wrapper = (async_wrapper if is_async else sync_wrapper)(instrumentor, adapter)
+                            setattr(client, name, wrapt.FunctionWrapper(bound, call_wrapper))
+            except Exception:
+                logger.debug("otel-llm-cost: could not instrument a client made by a factory", exc_info=True)
+            return client
+
+        return mark_ours(wrapper)
+
+    return make
+
+
 # A peer's uninstrument through opentelemetry's unwrap() does setattr(cls, name, getattr(cls, name).__wrapped__),
 # which leaves a *bound* wrapper of what was under it on the class: ours too, when we were under the peer.
 _WRAPPERS = (wrapt.FunctionWrapper, wrapt.BoundFunctionWrapper)
@@ -363,8 +374,8 @@ class LLMCostInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         for target in self.targets():
             try:
                 module = importlib.import_module(target.module)
-                class_name, method = target.method.split(".", 1)
-                cls = getattr(module, class_name)
+                owner, _, method = target.method.rpartition(".")
+                cls = getattr(module, owner) if owner else module  # no owner: a module-level function
             except (ImportError, AttributeError):
                 logger.debug("otel-llm-cost: %s.%s not present in this SDK version", target.module, target.method)
                 continue

@@ -2,7 +2,7 @@
 
 A SIMULATED provider (``simulated_provider``) listens on 127.0.0.1; the real ``openai`` and ``anthropic``
 clients point their ``base_url`` at it; ``otel_llm_cost.instrument()`` patches them with every instrumentor
-this installation has; the demo application (``demo_workload``) makes its calls; the spend table is read
+this installation has; the demo application (``demo.workload``) makes its calls; the spend table is read
 from the very metric points that are exported (OTLP with ``--otlp``, a scrape endpoint with
 ``--prometheus-port``), so the table and the dashboards agree to the last digit.
 """
@@ -130,18 +130,16 @@ class _Telemetry:
 def _instrument(tel: _Telemetry) -> dict[str, bool]:
     """Instrument with every instrumentor this installation registers; name -> active."""
     import otel_llm_cost
-    from otel_llm_cost.providers import INSTRUMENTORS
+    from otel_llm_cost.providers import REGISTRY
 
     otel_llm_cost.uninstrument()  # under opentelemetry-instrument: re-instrument onto the demo's own providers
     otel_llm_cost.instrument(tracer_provider=tel.tracer_provider, meter_provider=tel.meter_provider)
     active = {}
-    for name, target in INSTRUMENTORS.items():
-        module_name, class_name = target.split(":")
+    for entry in REGISTRY:
         try:
-            instrumentor = getattr(importlib.import_module(module_name), class_name)()
-            active[name] = bool(instrumentor.is_instrumented_by_opentelemetry)
+            active[entry.entry_point] = bool(entry.load().is_instrumented_by_opentelemetry)
         except Exception:
-            active[name] = False
+            active[entry.entry_point] = False
     return active
 
 

@@ -22,45 +22,27 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from collections.abc import Callable, Collection
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from ..core import telemetry as names
-from ..core.calls import (
-    RUNTIME,
-    Adapter,
-    LLMCostInstrumentor,
-    Prepared,
-    Target,
-    field,
-    logger,
-    mark_ours,
-    request_attributes,
-    server_address,
-    whole,
-)
+from ..core.calls import RUNTIME, Adapter, LLMCostInstrumentor, Prepared, logger, mark_ours
+from ..core.contract import ClientAttr, ProviderSpec, Reads, RequestMap, Surface
+from ..core.provider import RequestReader, SpecInstrumentor
+from ..core.reading import field, whole
 from ..core.streams import AsyncStreamProxy, SyncStreamProxy
 from ..core.telemetry import CallRecord, Telemetry
 from ..core.usage import Usage
 from ..pricing.book import service_tier_context
 
-_INSTRUMENTS = ("anthropic >= 2.0.0, < 3",)
 _NATIVE_SWITCH = "ANTHROPIC_OPEN_TELEMETRY"
+# Every 2.x client has ``_gen_ai_provider_name``; for one that does not, its class name says (AnthropicAWS,
+# GoogleCloud and Foundry inherit "anthropic", as the SDK's own spans say).
+_PROVIDER = ClientAttr("_gen_ai_provider_name", "anthropic", by_class=(("Bedrock", "aws.bedrock"),
+                                                                         ("Vertex", "gcp.vertex_ai")))
 # anthropic 2.x has no sampling parameters (temperature, top_p, top_k) any more
-_REQUEST_PARAMS = (("max_tokens", names.REQUEST_MAX_TOKENS),)
-# client class name fragment -> gen_ai.provider.name, for clients that do not name it (every 2.x client has
-# ``_gen_ai_provider_name``; AnthropicAWS/GoogleCloud/Foundry inherit "anthropic", as the SDK's own spans say)
-_CLIENT_PROVIDERS = (("Bedrock", "aws.bedrock"), ("Vertex", "gcp.vertex_ai"))
-
-
-def _server(instance: Any) -> tuple[str, str | None, int | None]:
-    """(gen_ai.provider.name, server.address, server.port) of the resource's client."""
-    client = getattr(instance, "_client", None)
-    provider = getattr(client, "_gen_ai_provider_name", None)
-    if not isinstance(provider, str):
-        name = type(client).__name__
-        provider = next((p for part, p in _CLIENT_PROVIDERS if part in name), "anthropic")
-    return (provider, *server_address(client))
+_REQUEST = RequestMap(params=(("max_tokens", names.REQUEST_MAX_TOKENS),), stop="stop_sequences")
 
 
 class _Counts:
@@ -154,29 +136,23 @@ def _message_facts(call: CallRecord, message: Any) -> None:
 
 
 class MessagesAdapter(Adapter):
-    """messages.create / parse (plain or ``stream=True``), beta too; ``managed`` for the ``stream()`` helper."""
+    """messages.create / parse (plain or ``stream=True``), beta too; ``managed`` for the ``stream()`` helper.
+    Hand-written (the contract's escape hatch): usage fields overwrite per field across stream events, and the
+    conventions' input total is a sum of three fields plus compaction runs (``_Counts``)."""
 
-    operation = "chat"
-
-    def __init__(self, managed: bool = False) -> None:
+    def __init__(self, operation: str, request: RequestReader, reads: Reads | None = None,
+                 stream_reads: Reads | None = None, managed: bool = False) -> None:
+        self.operation = operation
+        self.request = request
         self.managed = managed
 
     def prepare(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Prepared | None:
-        provider, host, port = _server(instance)
-        model = kwargs.get("model")
-        streaming = self.managed or kwargs.get("stream") is True
-        call = CallRecord(self.operation, provider, model if isinstance(model, str) else None, host, port, streaming)
-        call.price_request_model_first = provider == "aws.bedrock"
-        attrs = request_attributes(kwargs, _REQUEST_PARAMS, "stop_sequences")
-        return Prepared(call, kwargs, attrs, _Counts() if streaming else None)
+        call = self.request.call(self.operation, instance, kwargs, streaming=True if self.managed else None)
+        call.price_request_model_first = call.provider == "aws.bedrock"
+        return Prepared(call, kwargs, self.request.attributes(kwargs), _Counts() if call.streaming else None)
 
     def read_result(self, call: CallRecord, result: Any) -> None:
-        _message_facts(call, result)
-        usage = getattr(result, "usage", None)
-        if usage is not None:
-            counts = _Counts()
-            counts.read(usage)
-            counts.apply(call)
+        read_message(call, result)
 
     def read_item(self, call: CallRecord, item: Any, state: Any) -> bool:
         kind = getattr(item, "type", None)
@@ -201,8 +177,14 @@ class MessagesAdapter(Adapter):
         entered._raw_stream = wrap(entered._raw_stream)
 
 
-_MESSAGES = MessagesAdapter()
-_STREAM_HELPER = MessagesAdapter(managed=True)
+def read_message(call: CallRecord, message: Any) -> None:
+    """Facts and usage of a complete message."""
+    _message_facts(call, message)
+    usage = getattr(message, "usage", None)
+    if usage is not None:
+        counts = _Counts()
+        counts.read(usage)
+        counts.apply(call)
 
 
 # -- message batches: every succeeded result is a call of its own ------------------------------------------
@@ -229,11 +211,12 @@ _SEEN = _SeenIds()
 class _BatchObserver:
     """Observer of a results stream: records one call per succeeded item as the caller reads it."""
 
-    __slots__ = ("instance", "telemetry")
+    __slots__ = ("adapter", "instance", "telemetry")
 
-    def __init__(self, telemetry: Telemetry, instance: Any) -> None:
+    def __init__(self, telemetry: Telemetry, instance: Any, adapter: MessagesAdapter) -> None:
         self.telemetry = telemetry
         self.instance = instance
+        self.adapter = adapter
 
     def on_item(self, item: Any) -> bool:
         result = getattr(item, "result", None)
@@ -241,12 +224,12 @@ class _BatchObserver:
         mid = getattr(message, "id", None)
         if getattr(result, "type", None) != "succeeded" or not isinstance(mid, str) or not _SEEN.first_time(mid):
             return True
-        provider, host, port = _server(self.instance)
+        provider, host, port = self.adapter.request.endpoint(self.instance)
         model = getattr(message, "model", None)
         call = CallRecord("chat", provider, model if isinstance(model, str) else None, host, port, False)
         self.telemetry.start(call)
         self.telemetry.detach(call)
-        _MESSAGES.read_result(call, message)
+        read_message(call, message)
         call.service_tier = call.service_tier or "batch"
         self.telemetry.finish(call)
         return True
@@ -258,12 +241,14 @@ class _BatchObserver:
         """Each item was recorded as it passed."""
 
 
-def _observed_results(instrumentor: LLMCostInstrumentor, result: Any, instance: Any, proxy: type) -> Any:
+def _observed_results(instrumentor: LLMCostInstrumentor, adapter: Adapter, result: Any, instance: Any,
+                      proxy: type) -> Any:
     telemetry = RUNTIME.telemetry
-    if telemetry is None or not instrumentor.is_instrumented_by_opentelemetry:
+    if telemetry is None or not instrumentor.is_instrumented_by_opentelemetry or not isinstance(
+            adapter, MessagesAdapter):
         return result
     try:
-        return proxy(result, _BatchObserver(telemetry, instance))
+        return proxy(result, _BatchObserver(telemetry, instance, adapter))
     except Exception:
         logger.debug("otel-llm-cost: could not observe batch results", exc_info=True)
         return result
@@ -273,7 +258,7 @@ def _batch_results(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Calla
     """Wrapper factory for ``Batches.results``: a results stream whose every succeeded item is a call."""
 
     def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        return _observed_results(instrumentor, wrapped(*args, **kwargs), instance, SyncStreamProxy)
+        return _observed_results(instrumentor, adapter, wrapped(*args, **kwargs), instance, SyncStreamProxy)
 
     return mark_ours(wrapper)
 
@@ -283,31 +268,34 @@ def _async_batch_results(instrumentor: LLMCostInstrumentor, adapter: Adapter) ->
 
     async def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
                       kwargs: dict[str, Any]) -> Any:
-        return _observed_results(instrumentor, await wrapped(*args, **kwargs), instance, AsyncStreamProxy)
+        return _observed_results(instrumentor, adapter, await wrapped(*args, **kwargs), instance, AsyncStreamProxy)
 
     return mark_ours(wrapper)
 
 
-class AnthropicInstrumentor(LLMCostInstrumentor):
+def _surfaces() -> tuple[Surface, ...]:
+    out: list[Surface] = []
+    for module in ("anthropic.resources.messages.messages", "anthropic.resources.beta.messages.messages",
+                   # import-time copies of the first-party beta methods: wrapping the originals misses them
+                   "anthropic.lib.bedrock._beta_messages", "anthropic.lib.vertex._beta_messages"):
+        out.append(Surface(module, "Messages", ("create", "parse"), adapter=MessagesAdapter))
+        out.append(Surface(module, "AsyncMessages", async_=("create", "parse"), adapter=MessagesAdapter))
+        for cls in ("Messages", "AsyncMessages"):  # stream() is a plain def in both: a stream manager
+            out.append(Surface(module, cls, ("stream",), adapter=partial(MessagesAdapter, managed=True)))
+    for module in ("anthropic.resources.messages.batches", "anthropic.resources.beta.messages.batches"):
+        out.append(Surface(module, "Batches", ("results",), adapter=MessagesAdapter, wrapper=_batch_results))
+        out.append(Surface(module, "AsyncBatches", async_=("results",), adapter=MessagesAdapter,
+                           wrapper=_async_batch_results))
+    return tuple(out)
+
+
+SPEC = ProviderSpec(name="anthropic", provider=_PROVIDER, request=_REQUEST, surfaces=_surfaces())
+
+
+class AnthropicInstrumentor(SpecInstrumentor):
     """Entry point ``llm_cost_anthropic``: cost and tokens for every call made through the ``anthropic`` SDK."""
 
-    name = "anthropic"
-    instruments: Collection[str] = _INSTRUMENTS
-
-    def targets(self) -> list[Target]:
-        out: list[Target] = []
-        for module in ("anthropic.resources.messages.messages", "anthropic.resources.beta.messages.messages",
-                       # import-time copies of the first-party beta methods: wrapping the originals misses them
-                       "anthropic.lib.bedrock._beta_messages", "anthropic.lib.vertex._beta_messages"):
-            for cls in ("Messages", "AsyncMessages"):
-                is_async = cls == "AsyncMessages"
-                out.append(Target(module, f"{cls}.create", _MESSAGES, is_async))
-                out.append(Target(module, f"{cls}.parse", _MESSAGES, is_async))
-                out.append(Target(module, f"{cls}.stream", _STREAM_HELPER))  # a plain def in both
-        for module in ("anthropic.resources.messages.batches", "anthropic.resources.beta.messages.batches"):
-            out.append(Target(module, "Batches.results", _MESSAGES, factory=_batch_results))
-            out.append(Target(module, "AsyncBatches.results", _MESSAGES, True, factory=_async_batch_results))
-        return out
+    spec = SPEC
 
     def _instrument(self, **kwargs: Any) -> None:
         super()._instrument(**kwargs)

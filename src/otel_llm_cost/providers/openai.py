@@ -7,48 +7,37 @@ responses.create/parse (and ``.stream()``), embeddings.create, legacy completion
 
 from __future__ import annotations
 
-import contextlib
-import weakref
-from collections.abc import Collection
 from typing import Any
 
 from ..core import telemetry as names
-from ..core.calls import (
-    RUNTIME,
-    Adapter,
-    LLMCostInstrumentor,
-    Prepared,
-    Target,
-    field,
-    given,
-    request_attributes,
-    server_address,
-    whole,
-)
+from ..core.calls import RUNTIME, Prepared
+from ..core.contract import ByHost, ProviderSpec, Reads, RequestMap, Surface, UsageMap
+from ..core.provider import SpecAdapter, SpecInstrumentor
+from ..core.reading import field, given
 from ..core.telemetry import CallRecord
-from ..core.usage import Usage
-
-_INSTRUMENTS = ("openai >= 1.40.0, < 4",)
 
 # base_url host (suffix) -> gen_ai.provider.name, for OpenAI-compatible providers used through this SDK
-_HOST_PROVIDERS = (
-    ("api.openai.com", "openai"),
-    (".openai.azure.com", "azure.ai.openai"),
-    (".azure.com", "azure.ai.openai"),
-    ("api.deepseek.com", "deepseek"),
-    ("api.groq.com", "groq"),
-    ("api.x.ai", "x_ai"),
-    ("openrouter.ai", "openrouter"),
-    ("api.together.xyz", "together_ai"),
-    ("api.together.ai", "together_ai"),
-    ("api.fireworks.ai", "fireworks"),
-    ("api.mistral.ai", "mistral_ai"),
-    ("api.perplexity.ai", "perplexity"),
-    ("api.cerebras.ai", "cerebras"),
-    ("api.moonshot.ai", "moonshot_ai"),
-    ("generativelanguage.googleapis.com", "gcp.gemini"),
-)
-_REQUEST_PARAMS = (
+HOSTS = ByHost(
+    hosts=(
+        ("api.openai.com", "openai"),
+        (".openai.azure.com", "azure.ai.openai"),
+        (".azure.com", "azure.ai.openai"),
+        ("api.deepseek.com", "deepseek"),
+        ("api.groq.com", "groq"),
+        ("api.x.ai", "x_ai"),
+        ("openrouter.ai", "openrouter"),
+        ("api.together.xyz", "together_ai"),
+        ("api.together.ai", "together_ai"),
+        ("api.fireworks.ai", "fireworks"),
+        ("api.mistral.ai", "mistral_ai"),
+        ("api.perplexity.ai", "perplexity"),
+        ("api.cerebras.ai", "cerebras"),
+        ("api.moonshot.ai", "moonshot_ai"),
+        ("generativelanguage.googleapis.com", "gcp.gemini"),
+    ),
+    default="openai", by_class=(("Azure", "azure.ai.openai"),), by_port=((11434, "ollama"),))
+# Chat Completions request parameters, shared by the OpenAI-compatible SDKs (groq)
+CHAT_PARAMS = (
     ("temperature", names.REQUEST_TEMPERATURE),
     ("top_p", names.REQUEST_TOP_P),
     ("max_tokens", names.REQUEST_MAX_TOKENS),
@@ -57,114 +46,30 @@ _REQUEST_PARAMS = (
     ("frequency_penalty", names.REQUEST_FREQUENCY_PENALTY),
     ("presence_penalty", names.REQUEST_PRESENCE_PENALTY),
     ("seed", names.REQUEST_SEED),
-    ("service_tier", names.OPENAI_REQUEST_SERVICE_TIER),
 )
-# Per client object, dropped with it: an id() key would hand a dead client's provider to a new client that
-# reuses its address (seen: calls to api.openai.com recorded as ollama).
-_server_cache: weakref.WeakKeyDictionary[Any, tuple[str, str | None, int | None]] = weakref.WeakKeyDictionary()
+REQUEST = RequestMap(params=(*CHAT_PARAMS, ("service_tier", names.OPENAI_REQUEST_SERVICE_TIER)), stop="stop",
+                     service_tier="service_tier", choice_count="n")
+# Chat/legacy-completions usage: cached, audio tokens inside prompt; reasoning, audio inside completion.
+# DeepSeek reports cache hits at the top level; OpenRouter reports its own cost.
+CHAT_USAGE = UsageMap(
+    input="prompt_tokens", output="completion_tokens",
+    cache_read=("prompt_tokens_details.cached_tokens", "prompt_cache_hit_tokens"),
+    cache_write="prompt_tokens_details.cache_write_tokens",
+    reasoning="completion_tokens_details.reasoning_tokens",
+    input_audio="prompt_tokens_details.audio_tokens", output_audio="completion_tokens_details.audio_tokens",
+    input_image="prompt_tokens_details.image_tokens", cost="cost")
+CHAT_READS = Reads(usage=CHAT_USAGE, finish="choices[].finish_reason", service_tier="service_tier")
+RESPONSES_READS = Reads(
+    usage=UsageMap(input="input_tokens", output="output_tokens", cache_read="input_tokens_details.cached_tokens",
+                   cache_write="input_tokens_details.cache_write_tokens",
+                   reasoning="output_tokens_details.reasoning_tokens", cost="cost"),
+    finish=("incomplete_details.reason", "status"), service_tier="service_tier")
+EMBEDDINGS_READS = Reads(usage=UsageMap(input="prompt_tokens", cost="cost"))
 
 
-def _server(instance: Any) -> tuple[str, str | None, int | None]:
-    """(gen_ai.provider.name, server.address, server.port) from the resource's client, memoised per client."""
-    client = getattr(instance, "_client", None)
-    try:
-        found = _server_cache.get(client)
-    except TypeError:  # not weak-referenceable (or unhashable): read it every time
-        found = None
-    if found is not None:
-        return found
-    host, port = server_address(client)
-    provider = "openai"
-    if "Azure" in type(client).__name__:
-        provider = "azure.ai.openai"
-    elif host:
-        for suffix, name in _HOST_PROVIDERS:
-            if host == suffix or host.endswith(suffix):
-                provider = name
-                break
-        else:
-            if port == 11434:
-                provider = "ollama"
-    found = (provider, host, port)
-    with contextlib.suppress(TypeError):
-        _server_cache[client] = found
-    return found
-
-
-def _request_attributes(kwargs: dict[str, Any]) -> dict[str, Any]:
-    attrs = request_attributes(kwargs, _REQUEST_PARAMS, "stop")
-    n = kwargs.get("n")
-    if given(n) and isinstance(n, int) and n != 1:
-        attrs[names.REQUEST_CHOICE_COUNT] = n
-    return attrs
-
-
-def _chat_usage(usage: Any) -> Usage:
-    """Chat/legacy-completions usage: cached, audio tokens inside prompt; reasoning, audio inside completion."""
-    prompt = field(usage, "prompt_tokens_details")
-    completion = field(usage, "completion_tokens_details")
-    cached = whole(field(prompt, "cached_tokens"))
-    if cached is None:  # DeepSeek reports cache hits at the top level
-        cached = whole(field(usage, "prompt_cache_hit_tokens"))
-    return Usage(
-        input_tokens=whole(field(usage, "prompt_tokens")),
-        output_tokens=whole(field(usage, "completion_tokens")),
-        cache_read_tokens=cached,
-        cache_write_tokens=whole(field(prompt, "cache_write_tokens")),
-        reasoning_tokens=whole(field(completion, "reasoning_tokens")),
-        input_audio_tokens=whole(field(prompt, "audio_tokens")),
-        output_audio_tokens=whole(field(completion, "audio_tokens")),
-        input_image_tokens=whole(field(prompt, "image_tokens")),
-    )
-
-
-def _responses_usage(usage: Any) -> Usage:
-    inp = field(usage, "input_tokens_details")
-    out = field(usage, "output_tokens_details")
-    return Usage(
-        input_tokens=whole(field(usage, "input_tokens")),
-        output_tokens=whole(field(usage, "output_tokens")),
-        cache_read_tokens=whole(field(inp, "cached_tokens")),
-        cache_write_tokens=whole(field(inp, "cache_write_tokens")),
-        reasoning_tokens=whole(field(out, "reasoning_tokens")),
-    )
-
-
-def _provider_cost(usage: Any) -> float | None:
-    """A cost the provider reported itself (OpenRouter ``usage.cost``), else None."""
-    cost = field(usage, "cost")
-    return float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None
-
-
-class _OpenAIAdapter(Adapter):
-    """Request side shared by every OpenAI surface."""
-
-    def prepare(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Prepared | None:
-        provider, host, port = _server(instance)
-        model = kwargs.get("model")
-        streaming = kwargs.get("stream") is True
-        call = CallRecord(self.operation, provider, model if isinstance(model, str) else None, host, port, streaming)
-        tier = kwargs.get("service_tier")
-        if given(tier) and isinstance(tier, str) and tier != "auto":
-            call.service_tier = tier
-        return Prepared(call, kwargs, _request_attributes(kwargs))
-
-    def _response_facts(self, call: CallRecord, obj: Any) -> None:
-        model = field(obj, "model")
-        if isinstance(model, str) and model:
-            call.response_model = model
-        rid = field(obj, "id")
-        if isinstance(rid, str) and call.response_id is None:
-            call.response_id = rid
-        tier = field(obj, "service_tier")
-        if isinstance(tier, str) and tier:
-            call.service_tier = tier
-
-
-class ChatAdapter(_OpenAIAdapter):
-    """chat.completions (and legacy completions with ``operation = "text_completion"``)."""
-
-    operation = "chat"
+class ChatAdapter(SpecAdapter):
+    """Chat Completions (and legacy completions): asks a stream for its usage chunk, which the caller never sees
+    unless it asked for it."""
 
     def prepare(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Prepared | None:
         prepared = super().prepare(instance, args, kwargs)
@@ -177,57 +82,15 @@ class ChatAdapter(_OpenAIAdapter):
             prepared.state = True
         return prepared
 
-    def read_result(self, call: CallRecord, result: Any) -> None:
-        self._response_facts(call, result)
-        reasons = [c.finish_reason for c in field(result, "choices") or () if field(c, "finish_reason")]
-        if reasons:
-            call.finish_reasons = [str(r) for r in reasons]
-        usage = field(result, "usage")
-        if usage is not None:
-            call.usage = _chat_usage(usage)
-            call.provider_cost = _provider_cost(usage)
-
     def read_item(self, call: CallRecord, item: Any, state: Any) -> bool:
-        if call.response_model is None or call.response_id is None:
-            self._response_facts(call, item)
-        choices = field(item, "choices")
-        for choice in choices or ():
-            reason = field(choice, "finish_reason")
-            if reason:
-                call.finish_reasons = [*(call.finish_reasons or ()), str(reason)]
-        usage = field(item, "usage")
-        if usage is not None:
-            call.usage = _chat_usage(usage)
-            call.provider_cost = _provider_cost(usage)
-            tier = field(item, "service_tier")
-            if isinstance(tier, str) and tier:
-                call.service_tier = tier
-            if state is True and not choices:
-                return False  # the usage-only chunk we asked for: the caller did not
-        return True
+        self.items.facts(call, item, streamed=True)
+        has_usage = self.items.usage_of(call, item, streamed=True)
+        # hide the usage-only chunk we asked for (the caller did not)
+        return not (has_usage and state is True and not field(item, "choices"))
 
 
-class TextCompletionAdapter(ChatAdapter):
-    operation = "text_completion"
-
-
-class ResponsesAdapter(_OpenAIAdapter):
-    """responses.create / parse / stream: usage arrives on the final ``response.completed`` event."""
-
-    operation = "chat"
-
-    def read_result(self, call: CallRecord, result: Any) -> None:
-        self._response_facts(call, result)
-        status = field(result, "status")
-        incomplete = field(field(result, "incomplete_details"), "reason")
-        if isinstance(incomplete, str) and incomplete:
-            call.finish_reasons = [incomplete]
-        elif isinstance(status, str) and status:
-            call.finish_reasons = [status]
-        usage = field(result, "usage")
-        if usage is not None:
-            call.usage = _responses_usage(usage)
-            call.provider_cost = _provider_cost(usage)
+class ResponsesAdapter(SpecAdapter):
+    """responses.create / parse / stream: the response (usage on the final one) comes inside lifecycle events."""
 
     def read_item(self, call: CallRecord, item: Any, state: Any) -> bool:
         response = field(item, "response")
@@ -237,40 +100,28 @@ class ResponsesAdapter(_OpenAIAdapter):
         return True
 
 
-class EmbeddingsAdapter(_OpenAIAdapter):
-    operation = "embeddings"
+_CHAT = "openai.resources.chat.completions.completions"
+_RESPONSES = "openai.resources.responses.responses"
+SPEC = ProviderSpec(
+    name="openai", provider=HOSTS, request=REQUEST,
+    surfaces=(
+        Surface(_CHAT, "Completions", ("create", "parse"), reads=CHAT_READS, adapter=ChatAdapter),
+        Surface(_CHAT, "AsyncCompletions", async_=("create", "parse"), reads=CHAT_READS, adapter=ChatAdapter),
+        Surface(_RESPONSES, "Responses", ("create", "parse"), reads=RESPONSES_READS, adapter=ResponsesAdapter),
+        Surface(_RESPONSES, "AsyncResponses", async_=("create", "parse"), reads=RESPONSES_READS,
+                adapter=ResponsesAdapter),
+        Surface("openai.resources.embeddings", "Embeddings", ("create",), operation="embeddings",
+                reads=EMBEDDINGS_READS),
+        Surface("openai.resources.embeddings", "AsyncEmbeddings", async_=("create",), operation="embeddings",
+                reads=EMBEDDINGS_READS),
+        Surface("openai.resources.completions", "Completions", ("create",), operation="text_completion",
+                reads=CHAT_READS, adapter=ChatAdapter),
+        Surface("openai.resources.completions", "AsyncCompletions", async_=("create",), operation="text_completion",
+                reads=CHAT_READS, adapter=ChatAdapter),
+    ))
 
-    def read_result(self, call: CallRecord, result: Any) -> None:
-        self._response_facts(call, result)
-        usage = field(result, "usage")
-        if usage is not None:
-            call.usage = Usage(input_tokens=whole(field(usage, "prompt_tokens")), output_tokens=None)
-            call.provider_cost = _provider_cost(usage)
 
-
-_CHAT = ChatAdapter()
-_RESPONSES = ResponsesAdapter()
-_EMBEDDINGS = EmbeddingsAdapter()
-_COMPLETIONS = TextCompletionAdapter()
-
-
-class OpenAIInstrumentor(LLMCostInstrumentor):
+class OpenAIInstrumentor(SpecInstrumentor):
     """Entry point ``llm_cost_openai``: cost and tokens for every call made through the ``openai`` SDK."""
 
-    name = "openai"
-    instruments: Collection[str] = _INSTRUMENTS
-
-    def targets(self) -> list[Target]:
-        chat = "openai.resources.chat.completions.completions"
-        responses = "openai.resources.responses.responses"
-        out: list[Target] = []
-        for module, cls, methods, adapter in (
-            (chat, "Completions", ("create", "parse"), _CHAT),
-            (responses, "Responses", ("create", "parse"), _RESPONSES),
-            ("openai.resources.embeddings", "Embeddings", ("create",), _EMBEDDINGS),
-            ("openai.resources.completions", "Completions", ("create",), _COMPLETIONS),
-        ):
-            for method in methods:
-                out.append(Target(module, f"{cls}.{method}", adapter))
-                out.append(Target(module, f"Async{cls}.{method}", adapter, is_async=True))
-        return out
+    spec = SPEC

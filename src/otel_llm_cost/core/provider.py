@@ -1,0 +1,234 @@
+"""The core's reader of a ``ProviderSpec``: finds the endpoint, reads requests, results and stream items from the
+spec's paths, and wraps the declared surfaces. Provider modules hold data; this is the one copy of the mechanics.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from collections.abc import Callable, Collection
+from typing import Any
+from urllib.parse import urlsplit
+
+from .calls import Adapter, LLMCostInstrumentor, Prepared, Target, client_factory_wrapper, request_attributes
+from .contract import ACCUMULATE, ClientFactory, ProviderRule, ProviderSpec, Reads, RequestMap, Server, UsageMap
+from .reading import Reader, compile_first, compile_path, given, whole
+from .telemetry import REQUEST_CHOICE_COUNT, CallRecord
+from .usage import USAGE_FIELDS, Usage
+
+Endpoint = tuple[str, str | None, int | None]  # gen_ai.provider.name, server.address, server.port
+
+
+def server_address(url: Any) -> tuple[str | None, int | None]:
+    """(server.address, server.port) of a base URL (an httpx URL or a string); the default HTTPS port is left out."""
+    if isinstance(url, str):
+        try:
+            parts = urlsplit(url)
+            host, port = parts.hostname, parts.port
+        except ValueError:
+            return None, None
+    else:
+        host, port = getattr(url, "host", None), getattr(url, "port", None)
+    return host or None, None if port in (443, None) else port
+
+
+class EndpointLookup:
+    """(provider, host, port) of the client behind a call, memoised per client object and dropped with it: an
+    ``id()`` key would hand a dead client's provider to a new client at the same address."""
+
+    def __init__(self, rule: ProviderRule, server: Server) -> None:
+        self.rule = rule
+        self.client = None if server.client is None else (
+            (lambda instance: instance) if server.client == "" else compile_path(server.client))
+        self.base_url = compile_path(server.base_url)
+        self.cache: weakref.WeakKeyDictionary[Any, Endpoint] = weakref.WeakKeyDictionary()
+
+    def __call__(self, instance: Any) -> Endpoint:
+        client = None if self.client is None else self.client(instance)
+        try:
+            found = self.cache.get(client)
+        except TypeError:  # None, not weak-referenceable or unhashable: read it every time
+            found = None
+        if found is not None:
+            return found
+        host, port = (None, None) if client is None else server_address(self.base_url(client))
+        found = (self.rule(client, host, port), host, port)
+        with contextlib.suppress(TypeError):
+            self.cache[client] = found
+        return found
+
+
+_SLOTS = ("input", "output", "cache_read", "cache_write", "cache_write_1h", "reasoning", "input_audio",
+          "output_audio", "input_image", "output_image", "web_searches")
+_USAGE_ARGS = dict(zip(_SLOTS, (f for f in USAGE_FIELDS if f != "requests"), strict=True))
+
+
+class UsageReader:
+    """A compiled ``UsageMap``: usage object -> (Usage or None when no count was reported, provider cost)."""
+
+    def __init__(self, spec: UsageMap) -> None:
+        self.counts: tuple[tuple[str, Reader], ...] = tuple(
+            (_USAGE_ARGS[slot], reader) for slot in _SLOTS if (reader := compile_first(getattr(spec, slot))))
+        self.input_plus = tuple(compile_path(p) for p in spec.input_plus)
+        self.output_plus = tuple(compile_path(p) for p in spec.output_plus)
+        self.cost = compile_first(spec.cost)
+
+    def __call__(self, usage: Any) -> tuple[Usage | None, float | None]:
+        counts = {name: value for name, read in self.counts if (value := whole(read(usage))) is not None}
+        for name, extra in (("input_tokens", self.input_plus), ("output_tokens", self.output_plus)):
+            if extra and name in counts:
+                counts[name] += sum(whole(read(usage)) or 0 for read in extra)
+        cost = self.cost(usage) if self.cost is not None else None
+        cost = float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None
+        return (Usage(**counts) if counts else None), cost
+
+
+class ResultReader:
+    """A compiled ``Reads``: fills a CallRecord from a result or from one streamed item."""
+
+    def __init__(self, reads: Reads) -> None:
+        self.usage_at = compile_first(reads.usage_at)
+        self.usage = UsageReader(reads.usage)
+        self.model = compile_first(reads.model)
+        self.id = compile_first(reads.id)
+        self.finish = compile_first(reads.finish)
+        self.tier = compile_first(reads.service_tier)
+        self.accumulate = reads.merge == ACCUMULATE
+
+    def facts(self, call: CallRecord, obj: Any, streamed: bool) -> None:
+        # a stream names its model on every item: read until known
+        if self.model is not None and not (streamed and call.response_model) \
+                and isinstance(model := self.model(obj), str) and model:
+            call.response_model = model
+        if self.id is not None and call.response_id is None and isinstance(rid := self.id(obj), str) and rid:
+            call.response_id = rid
+        if self.tier is not None and isinstance(tier := self.tier(obj), str) and tier:
+            call.service_tier = tier
+        if self.finish is not None:
+            reasons = self.finish(obj)
+            reasons = [reasons] if isinstance(reasons, str) else [str(r) for r in reasons or () if r]
+            if reasons:
+                call.finish_reasons = [*(call.finish_reasons or ()), *reasons] if streamed else reasons
+
+    def usage_of(self, call: CallRecord, obj: Any, streamed: bool) -> bool:
+        """Read the usage ``obj`` carries (True when it carries one)."""
+        found = self.usage_at(obj) if self.usage_at is not None else None
+        if found is None:
+            return False
+        usage, cost = self.usage(found)
+        if streamed and self.accumulate and call.usage is not None and usage is not None:
+            usage = _added(call.usage, usage)
+        if usage is not None:
+            call.usage = usage
+        if cost is not None:
+            call.provider_cost = cost + (call.provider_cost or 0.0 if streamed and self.accumulate else 0.0)
+        return True
+
+
+def _added(total: Usage, more: Usage) -> Usage:
+    out = Usage()
+    for name in USAGE_FIELDS:
+        a, b = getattr(total, name), getattr(more, name)
+        setattr(out, name, a if b is None else b if a is None else (a if name == "requests" else a + b))
+    return out
+
+
+class RequestReader:
+    """A compiled ``RequestMap`` plus the endpoint: the facts of a call before it is sent."""
+
+    def __init__(self, spec: RequestMap, endpoint: EndpointLookup) -> None:
+        self.spec = spec
+        self.endpoint = endpoint
+
+    def call(self, operation: str, instance: Any, kwargs: dict[str, Any], streaming: bool | None = None) -> CallRecord:
+        spec = self.spec
+        provider, host, port = self.endpoint(instance)
+        model = kwargs.get(spec.model)
+        if streaming is None:
+            streaming = spec.stream is not None and kwargs.get(spec.stream) is True
+        call = CallRecord(operation, provider, model if isinstance(model, str) else None, host, port, streaming)
+        if spec.service_tier is not None:
+            tier = kwargs.get(spec.service_tier)
+            if given(tier) and isinstance(tier, str) and tier not in spec.tier_unset:
+                call.service_tier = tier
+        return call
+
+    def attributes(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        spec = self.spec
+        attrs = request_attributes(kwargs, spec.params, spec.stop)
+        if spec.choice_count is not None:
+            n = kwargs.get(spec.choice_count)
+            if given(n) and isinstance(n, int) and not isinstance(n, bool) and n != 1:
+                attrs[REQUEST_CHOICE_COUNT] = n
+        return attrs
+
+
+class SpecAdapter(Adapter):
+    """An ``Adapter`` made of data: request facts from the ``RequestMap``, results and items from ``Reads``."""
+
+    def __init__(self, operation: str, request: RequestReader, reads: Reads | None,
+                 stream_reads: Reads | None = None) -> None:
+        if reads is None:
+            raise ValueError(f"a {operation} surface declares neither reads nor an adapter")
+        self.operation = operation
+        self.request = request
+        self.result = ResultReader(reads)
+        self.items = self.result if stream_reads is None else ResultReader(stream_reads)
+
+    def prepare(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Prepared | None:
+        return Prepared(self.request.call(self.operation, instance, kwargs), kwargs, self.request.attributes(kwargs))
+
+    def read_result(self, call: CallRecord, result: Any) -> None:
+        self.result.facts(call, result, streamed=False)
+        self.result.usage_of(call, result, streamed=False)
+
+    def read_item(self, call: CallRecord, item: Any, state: Any) -> bool:
+        self.items.facts(call, item, streamed=True)
+        self.items.usage_of(call, item, streamed=True)
+        return True
+
+
+def _targets(spec: ProviderSpec, adapter_for: Callable[[Any], Adapter]) -> list[Target]:
+    out: list[Target] = []
+    for surface in spec.surfaces:
+        adapter = adapter_for(surface)
+        if isinstance(surface, ClientFactory):
+            methods = tuple((m, False) for m in surface.sync) + tuple((m, True) for m in surface.async_)
+            factory = client_factory_wrapper(methods, surface.accepts)
+            out.append(Target(surface.module, _dotted(surface.owner, surface.method), adapter, factory=factory))
+            continue
+        for method in surface.sync:
+            out.append(Target(surface.module, _dotted(surface.owner, method), adapter, factory=surface.wrapper))
+        for method in surface.async_:
+            out.append(Target(surface.module, _dotted(surface.owner, method), adapter, True, surface.wrapper))
+    return out
+
+
+def _dotted(owner: str | None, method: str) -> str:
+    return method if owner is None else f"{owner}.{method}"
+
+
+class SpecInstrumentor(LLMCostInstrumentor):
+    """An instrumentor made from a provider module's ``SPEC``: subclasses set ``spec`` and nothing else (their
+    version ranges come from the registry). One adapter per surface, built once."""
+
+    spec: ProviderSpec
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "spec" in cls.__dict__:
+            cls.name = cls.spec.name
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        from ..providers import registration
+
+        return registration(self.name).requires
+
+    def targets(self) -> list[Target]:
+        adapters: dict[Any, Adapter] | None = self.__dict__.get("_adapters")
+        if adapters is None:
+            request = RequestReader(self.spec.request, EndpointLookup(self.spec.provider, self.spec.server))
+            make = {s: s.adapter or SpecAdapter for s in self.spec.surfaces}
+            adapters = self._adapters = {s: make[s](s.operation, request, s.reads, getattr(s, "stream_reads", None))
+                                         for s in self.spec.surfaces}
+        return _targets(self.spec, adapters.__getitem__)
