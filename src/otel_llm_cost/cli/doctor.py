@@ -21,7 +21,7 @@ from typing import TextIO
 from urllib.parse import urlsplit
 
 from .. import __version__
-from ..core.settings import ENV_VARS, _parse
+from ..core.settings import ENV_VARS, parse_value
 
 OK, INFO, WARN, FAIL = "ok", "--", "WARN", "FAIL"
 STALE_DAYS = 90
@@ -220,7 +220,7 @@ def _settings(report: Report, env: Mapping[str, str]) -> tuple[str, ...]:
     for var, (default, kind, help_text) in ENV_VARS.items():
         raw = env.get(var, "")
         try:
-            value = _parse(var, raw if raw.strip() else default, kind)
+            value = parse_value(var, raw if raw.strip() else default, kind)
         except ValueError as accepted:
             lines.append((FAIL, f"{var}={raw!r} is invalid: the default {default!r} is used instead",
                           f"set it to {accepted}, or unset it"))

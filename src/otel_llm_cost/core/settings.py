@@ -29,8 +29,8 @@ _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 
 
-def _parse(name: str, raw: str, kind: str) -> Any:
-    """Parse one value; raises ValueError with the accepted values."""
+def parse_value(name: str, raw: str, kind: str) -> Any:
+    """Parse one value of ``kind`` (see ``ENV_VARS``); raises ValueError naming the accepted values."""
     text = raw.strip()
     if kind == "bool":
         if text.lower() in _TRUE:
@@ -89,18 +89,27 @@ class Settings:
                 value = self._checked(var, environ[var], kind, default, var)
                 self.sources[var] = "environment"
             else:
-                value = _parse(var, default, kind)
+                value = parse_value(var, default, kind)
                 self.sources[var] = "default"
             setattr(self, key, value)
 
     @staticmethod
     def _checked(var: str, raw: str, kind: str, default: str, where: str) -> Any:
         try:
-            return _parse(var, raw, kind)
+            return parse_value(var, raw, kind)
         except ValueError as accepted:
             logger.error("otel-llm-cost: %s=%r is not valid (expected %s); using the default %r",
                          where, raw, accepted, default)
-            return _parse(var, default, kind)
+            return parse_value(var, default, kind)
 
     def as_dict(self) -> dict[str, Any]:
         return {var: getattr(self, var.removeprefix("OTEL_LLM_COST_").lower()) for var in ENV_VARS}
+
+
+def setting(var: str, environ: Mapping[str, str] | None = None) -> Any:
+    """One variable's effective value from the environment: an invalid value is logged and the default used.
+    For code that needs one setting without ``instrument()`` (the price book of the command line)."""
+    environ = os.environ if environ is None else environ
+    default, kind, _help = ENV_VARS[var]
+    raw = environ.get(var, "")
+    return Settings._checked(var, raw, kind, default, var) if raw.strip() else parse_value(var, default, kind)
