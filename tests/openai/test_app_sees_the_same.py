@@ -1,0 +1,96 @@
+"""Regressions from fuzzing (issue 11): what the application sees is never changed by the instrumentation.
+
+Each test runs a call the way an app does and checks both what the app got (compared with the same call
+uninstrumented where that matters) and that the call's span ended once with its usage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from fake_openai import COMPLETION, PROMPT, FakeOpenAI
+
+import openai
+import otel_llm_cost
+from telemetry_fixtures import Otel
+
+MESSAGES = [{"role": "user", "content": "Capital of France? Answer in JSON."}]
+
+
+@pytest.fixture
+def fake() -> FakeOpenAI:
+    return FakeOpenAI()
+
+
+def _ended_with_usage(otel: Otel) -> None:
+    (span,) = otel.finished()
+    assert span.attributes["gen_ai.usage.input_tokens"] == PROMPT
+    assert span.attributes["gen_ai.usage.output_tokens"] == COMPLETION
+    assert span.attributes["gen_ai.usage.cost.amount"] > 0
+
+
+# -- 1. async raw-response streams ---------------------------------------------------------------------
+
+def test_async_raw_response_stream_parse_is_synchronous_like_the_sdk(otel: Otel, fake: FakeOpenAI) -> None:
+    async def main() -> list[Any]:
+        raw = await fake.async_client().chat.completions.with_raw_response.create(
+            model="gpt-4o-mini", messages=MESSAGES, stream=True)
+        stream = raw.parse()  # the SDK's async raw response parses synchronously
+        assert isinstance(stream, openai.AsyncStream)
+        return [chunk async for chunk in stream]
+
+    chunks = asyncio.run(main())
+    assert [c.choices[0].delta.content for c in chunks] == ["", "{\"answer\": ", "\"Paris\"}", None]
+    _ended_with_usage(otel)
+
+
+@pytest.mark.parametrize("is_async", [False, True])
+def test_raw_response_stream_parsed_twice_is_the_same_observed_stream(otel: Otel, fake: FakeOpenAI,
+                                                                      is_async: bool) -> None:
+    async def read_second_async() -> int:
+        raw = await fake.async_client().chat.completions.with_raw_response.create(
+            model="gpt-4o-mini", messages=MESSAGES, stream=True)
+        first = raw.parse()
+        second = raw.parse()
+        assert second is first  # the SDK caches its parsed stream: so do we
+        return len([c async for c in second])
+
+    if is_async:
+        count = asyncio.run(read_second_async())
+    else:
+        raw = fake.client().chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=MESSAGES,
+                                                                      stream=True)
+        first = raw.parse()
+        second = raw.parse()
+        assert second is first
+        count = len(list(second))
+    assert count == 4
+    _ended_with_usage(otel)
+
+
+def test_async_streaming_response_parse_is_still_awaited(otel: Otel, fake: FakeOpenAI) -> None:
+    async def main() -> int:
+        client = fake.async_client()
+        async with client.chat.completions.with_streaming_response.create(
+                model="gpt-4o-mini", messages=MESSAGES, stream=True) as response:
+            stream = await response.parse()
+            return len([c async for c in stream])
+
+    assert asyncio.run(main()) == 4
+    _ended_with_usage(otel)
+
+
+def test_uninstrumented_baseline_of_the_async_raw_stream(fake: FakeOpenAI) -> None:
+    """The behaviour the instrumented tests above hold us to, without any instrumentation."""
+    otel_llm_cost.uninstrument()
+
+    async def main() -> int:
+        raw = await fake.async_client().chat.completions.with_raw_response.create(
+            model="gpt-4o-mini", messages=MESSAGES, stream=True)
+        stream = raw.parse()
+        assert raw.parse() is stream
+        return len([c async for c in stream])
+
+    assert asyncio.run(main()) == 4
