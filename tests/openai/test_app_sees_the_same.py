@@ -24,6 +24,20 @@ def fake() -> FakeOpenAI:
     return FakeOpenAI()
 
 
+def _dumps(chunks: list[Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """What an app can see of each chunk: its full dump and its dump of the fields the API sent."""
+    return [(c.model_dump(), c.model_dump(exclude_unset=True)) for c in chunks]
+
+
+def _uninstrumented(otel: Otel, call: Any) -> Any:
+    """``call()`` as the application sees it without any instrumentation."""
+    otel_llm_cost.uninstrument()
+    try:
+        return call()
+    finally:
+        otel.reinstrument()
+
+
 def _ended_with_usage(otel: Otel) -> None:
     (span,) = otel.finished()
     assert span.attributes["gen_ai.usage.input_tokens"] == PROMPT
@@ -94,3 +108,37 @@ def test_uninstrumented_baseline_of_the_async_raw_stream(fake: FakeOpenAI) -> No
         return len([c async for c in stream])
 
     assert asyncio.run(main()) == 4
+
+
+# -- 2. the injected stream_options.include_usage never shows -----------------------------------------
+
+@pytest.mark.parametrize(("style", "base_url"), [
+    ("openai", None),  # every chunk gets "usage": null once asked: exclude_unset dumps must not change
+    ("last_chunk_when_asked", None),  # the usage lands on the last content chunk
+    ("empty_chunk_when_asked", None),  # the answer to the option is a chunk without choices and usage null
+    ("always", "https://openrouter.ai/api/v1"),  # a usage chunk even unasked: the app keeps it
+])
+def test_stream_chunks_are_what_the_app_sees_unasked(otel: Otel, fake: FakeOpenAI, style: str,
+                                                     base_url: str | None) -> None:
+    fake.stream_usage_style = style
+    kwargs = {"base_url": base_url} if base_url else {}
+
+    def call() -> list[Any]:
+        return list(fake.client(**kwargs).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES,
+                                                                  stream=True))
+
+    assert _dumps(call()) == _dumps(_uninstrumented(otel, call))
+    spans = otel.finished()
+    assert len(spans) == 1
+    if style != "empty_chunk_when_asked":  # that provider never reports usage: unpriced, never $0
+        assert spans[0].attributes["gen_ai.usage.input_tokens"] == PROMPT
+    else:
+        assert spans[0].attributes["llm_cost.unpriced_reason"] == "no_usage"
+
+
+def test_usage_option_is_not_injected_where_its_answer_is_unknown(otel: Otel, fake: FakeOpenAI) -> None:
+    list(fake.client(base_url="https://openrouter.ai/api/v1").chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES, stream=True))
+    assert "stream_options" not in fake.requests[-1]
+    list(fake.client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
+    assert fake.requests[-1]["stream_options"] == {"include_usage": True}

@@ -48,6 +48,11 @@ _HOST_PROVIDERS = (
     ("api.moonshot.ai", "moonshot_ai"),
     ("generativelanguage.googleapis.com", "gcp.gemini"),
 )
+# Providers whose answer to ``stream_options.include_usage`` is known exactly (OpenAI's: ``"usage": null`` on
+# every chunk, then one chunk without choices carrying the usage), so that what it adds can be taken out again.
+# Elsewhere the option is not injected: a provider may send usage unasked, or answer the option otherwise, and
+# the application must see what it would have seen without us.
+_USAGE_OPTION_PROVIDERS = frozenset(("openai", "azure.ai.openai", "deepseek"))
 _REQUEST_PARAMS = (
     ("temperature", names.REQUEST_TEMPERATURE),
     ("top_p", names.REQUEST_TOP_P),
@@ -171,7 +176,7 @@ class ChatAdapter(_OpenAIAdapter):
         assert prepared is not None
         settings = RUNTIME.settings
         if prepared.call.streaming and settings is not None and settings.stream_usage \
-                and not given(kwargs.get("stream_options")):
+                and prepared.call.provider in _USAGE_OPTION_PROVIDERS and not given(kwargs.get("stream_options")):
             # Ask for the final usage chunk; the caller never sees it (hidden in read_item).
             prepared.kwargs = {**kwargs, "stream_options": {"include_usage": True}}
             prepared.state = True
@@ -191,7 +196,7 @@ class ChatAdapter(_OpenAIAdapter):
         if call.response_model is None or call.response_id is None:
             self._response_facts(call, item)
         choices = field(item, "choices")
-        for choice in choices or ():
+        for choice in choices if isinstance(choices, list) else ():
             reason = field(choice, "finish_reason")
             if reason:
                 call.finish_reasons = [*(call.finish_reasons or ()), str(reason)]
@@ -202,9 +207,24 @@ class ChatAdapter(_OpenAIAdapter):
             tier = field(item, "service_tier")
             if isinstance(tier, str) and tier:
                 call.service_tier = tier
-            if state is True and not choices:
-                return False  # the usage-only chunk we asked for: the caller did not
+        return state is not True or _without_asked_usage(item, choices)
+
+
+def _without_asked_usage(item: Any, choices: Any) -> bool:
+    """Take out of a chunk what exists only because we asked for usage (the caller did not); False hides it.
+
+    That is the usage chunk (no choices, nothing of its own but usage, even an empty one), and on every other
+    chunk the ``usage`` the API then writes (``null``, or the counts on the last content chunk): the caller
+    gets the chunk as unasked, ``model_dump(exclude_unset=True)`` included. Read before, by ``read_item``.
+    """
+    fields_set = getattr(item, "__pydantic_fields_set__", None)
+    if not isinstance(fields_set, set) or "usage" not in fields_set:
         return True
+    if not choices and not getattr(item, "__pydantic_extra__", None):
+        return False  # the usage chunk we asked for (an Azure prompt_filter_results chunk has extras: kept)
+    vars(item)["usage"] = None
+    fields_set.discard("usage")
+    return True
 
 
 class TextCompletionAdapter(ChatAdapter):
