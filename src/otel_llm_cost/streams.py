@@ -288,6 +288,12 @@ class ManagedStreamProxy(wrapt.ObjectProxy[Any]):
             self._self_exited()
 
 
+def end_stream(stream: Any) -> None:
+    """End the call of ``stream`` if it is one of our stream proxies (a helper closed its response past it)."""
+    if isinstance(stream, (SyncStreamProxy, AsyncStreamProxy)):
+        stream._self_end(None)
+
+
 def _finish(observer: Observer, error: BaseException | None) -> None:
     """End the observer's call; a failure inside our recording never reaches the app."""
     try:

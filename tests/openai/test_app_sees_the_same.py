@@ -7,6 +7,7 @@ uninstrumented where that matters) and that the call's span ended once with its 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import pytest
@@ -142,3 +143,47 @@ def test_usage_option_is_not_injected_where_its_answer_is_unknown(otel: Otel, fa
     assert "stream_options" not in fake.requests[-1]
     list(fake.client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
     assert fake.requests[-1]["stream_options"] == {"include_usage": True}
+
+
+# -- 3. stream helpers end their span when they close -------------------------------------------------
+
+def _helper(client: Any, surface: str) -> Any:
+    if surface == "chat":
+        return client.chat.completions.stream(model="gpt-4o-mini", messages=MESSAGES)
+    return client.responses.stream(model="gpt-4o-mini", input="Capital of France?")
+
+
+@pytest.mark.parametrize("surface", ["chat", "responses"])
+@pytest.mark.parametrize("how", ["left_early", "raised_inside"])
+def test_stream_helper_ends_its_span_when_left(otel: Otel, fake: FakeOpenAI, surface: str, how: str) -> None:
+    kept = []  # the app keeps the helper: garbage collection must not be what ends the span
+    expected = pytest.raises(ValueError) if how == "raised_inside" else contextlib.nullcontext()
+    with expected, _helper(fake.client(), surface) as stream:
+        kept.append(stream)
+        next(iter(stream))
+        if how == "raised_inside":
+            raise ValueError("the app failed while reading")
+    assert len(otel.finished()) == 1
+    assert kept
+
+
+@pytest.mark.parametrize("surface", ["chat", "responses"])
+def test_async_stream_helper_ends_its_span_when_left_early(otel: Otel, fake: FakeOpenAI, surface: str) -> None:
+    async def main() -> Any:
+        async with _helper(fake.async_client(), surface) as stream:
+            async for _ in stream:
+                break
+        return stream
+
+    kept = asyncio.run(main())
+    assert len(otel.finished()) == 1
+    assert kept
+
+
+@pytest.mark.parametrize("surface", ["chat", "responses"])
+def test_stream_helper_read_to_the_end_is_recorded_once(otel: Otel, fake: FakeOpenAI, surface: str) -> None:
+    with _helper(fake.client(), surface) as stream:
+        stream.until_done()
+    (span,) = otel.finished()
+    assert span.attributes["gen_ai.usage.input_tokens"] == PROMPT
+    assert otel.metric_count("gen_ai.client.operation.cost") == 1

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import weakref
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from .. import telemetry as names
+from ..streams import end_stream
 from ..telemetry import CallRecord
 from ..usage import Usage
 from ._base import (
@@ -23,6 +24,8 @@ from ._base import (
     Target,
     field,
     given,
+    logger,
+    mark_ours,
     request_attributes,
     server_address,
     whole,
@@ -268,6 +271,41 @@ class EmbeddingsAdapter(_OpenAIAdapter):
             call.provider_cost = _provider_cost(usage)
 
 
+def _end_helper_call(helper: Any) -> None:
+    """The stream helpers (``chat.completions.stream()``, ``responses.stream()``) close the HTTP response directly,
+    past our stream proxy in their ``_raw_stream``: a helper left early (or failing inside its ``with``) would end
+    its call only when garbage-collected, or never if the app keeps it. So their ``close()`` ends it too."""
+    try:
+        end_stream(getattr(helper, "_raw_stream", None))
+    except Exception:
+        logger.debug("otel-llm-cost: could not end a stream helper's call", exc_info=True)
+
+
+def _helper_close(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callable[..., Any]:
+    """Wrapper factory for a sync stream helper's ``close()``."""
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        try:
+            return wrapped(*args, **kwargs)
+        finally:
+            _end_helper_call(instance)
+
+    return mark_ours(wrapper)
+
+
+def _async_helper_close(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callable[..., Any]:
+    """Wrapper factory for an async stream helper's ``close()``."""
+
+    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> Any:
+        try:
+            return await wrapped(*args, **kwargs)
+        finally:
+            _end_helper_call(instance)
+
+    return mark_ours(wrapper)
+
+
 _CHAT = ChatAdapter()
 _RESPONSES = ResponsesAdapter()
 _EMBEDDINGS = EmbeddingsAdapter()
@@ -293,4 +331,8 @@ class OpenAIInstrumentor(LLMCostInstrumentor):
             for method in methods:
                 out.append(Target(module, f"{cls}.{method}", adapter))
                 out.append(Target(module, f"Async{cls}.{method}", adapter, is_async=True))
+        for module, cls in (("openai.lib.streaming.chat._completions", "ChatCompletionStream"),
+                            ("openai.lib.streaming.responses._responses", "ResponseStream")):
+            out.append(Target(module, f"{cls}.close", _CHAT, factory=_helper_close))
+            out.append(Target(module, f"Async{cls}.close", _CHAT, True, factory=_async_helper_close))
         return out
