@@ -313,6 +313,8 @@ class Telemetry:
         usage = call.usage
         result: Cost | Unpriced | None
         problem = None if usage is None else usage_problem(usage)
+        if problem is None and call.provider_cost is not None:
+            problem = _provider_cost_problem(call.provider_cost)
         if problem is not None:  # a broken report: unpriced, and none of its counts recorded anywhere
             usage, result = None, Unpriced(INVALID_USAGE, problem)
             self._warn_invalid(call, problem)
@@ -394,6 +396,18 @@ class Telemetry:
             increments.append((UNPRICED_COUNTER, (*key, (UNPRICED_REASON, result.reason)), 1))
         if increments:
             self.totals.add(increments)
+
+
+# The largest cost one call may report (e.g. OpenRouter's usage.cost): no single request is billed a million USD;
+# beyond it the report is broken, and summed into the cost counters it would swamp every real cost (or overflow).
+MAX_CALL_COST_USD = 1e6
+
+
+def _provider_cost_problem(cost: float) -> str | None:
+    """Why a provider-reported cost is not a valid report (not a finite amount in 0..MAX_CALL_COST_USD), or None."""
+    if 0.0 <= cost <= MAX_CALL_COST_USD:
+        return None
+    return f"the provider-reported cost is out of range (0 to {MAX_CALL_COST_USD:g} USD): {cost!r}"
 
 
 def _modality(usage: Usage, field: str) -> str:

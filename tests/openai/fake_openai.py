@@ -72,6 +72,7 @@ class FakeOpenAI:
         self.fail: tuple[int, dict[str, Any]] | Exception | None = None
         self.break_stream_after: int | None = None
         self.extra_usage: dict[str, Any] = {}
+        self.override_chat: dict[str, Any] = {}  # top-level fields of a plain chat answer, replaced as given
         # How a chat stream reports usage (see STREAM_USAGE_STYLES): what OpenAI does, unless a test says otherwise
         self.stream_usage_style = "openai"
         self.azure_deployments = {"prod-gpt4o-mini": "gpt-4o-mini"}
@@ -128,7 +129,7 @@ class FakeOpenAI:
                 "service_tier": served_tier(body), "system_fingerprint": "fp_1",
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": "{\"answer\": \"Paris\"}",
                                                      "refusal": None}, "logprobs": None, "finish_reason": "stop"}],
-                "usage": self._usage(model)})
+                "usage": self._usage(model), **self.override_chat})
 
         def chunk(delta: dict[str, Any] | None, finish: str | None = None, **extra: Any) -> dict[str, Any]:
             return {"id": "chatcmpl-abc123", "object": "chat.completion.chunk", "created": 1763900000,

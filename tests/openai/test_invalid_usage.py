@@ -72,3 +72,33 @@ def test_invalid_usage_is_said_once_naming_the_field(otel: Otel, fake: FakeOpenA
             client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     (warning,) = [r.getMessage() for r in caplog.records if "invalid usage" in r.getMessage()]
     assert "output_tokens is larger than" in warning and "gpt-4o-mini" in warning
+
+
+@pytest.mark.parametrize("cost", [1e308, pytest.param(10**400, id="10**400"), -0.5, 2e6])
+def test_an_absurd_provider_reported_cost_is_invalid_usage(otel: Otel, fake: FakeOpenAI, cost: float) -> None:
+    fake.extra_usage = {"cost": cost}  # OpenRouter reports its own cost in usage.cost
+    fake.client(base_url="https://openrouter.ai/api/v1").chat.completions.create(model="gpt-4o-mini",
+                                                                                 messages=MESSAGES)
+    _exportable(otel)
+    (span,) = otel.finished()
+    assert span.attributes["llm_cost.unpriced_reason"] == "invalid_usage"
+    assert "gen_ai.usage.cost.amount" not in span.attributes
+    assert otel.metric_sum("gen_ai.client.cost") == 0 and otel.metric_count("gen_ai.client.operation.cost") == 0
+
+
+def test_a_reasonable_provider_reported_cost_is_taken(otel: Otel, fake: FakeOpenAI) -> None:
+    fake.extra_usage = {"cost": 0.0123}
+    fake.client(base_url="https://openrouter.ai/api/v1").chat.completions.create(model="gpt-4o-mini",
+                                                                                 messages=MESSAGES)
+    (span,) = otel.finished()
+    assert span.attributes["gen_ai.usage.cost.amount"] == 0.0123
+    assert span.attributes["gen_ai.usage.cost.source"] == "provider"
+
+
+@pytest.mark.parametrize("choices", [7, "stop", {"0": {}}, None, [3, None]])
+def test_choices_of_a_wrong_type_keep_the_usage_of_the_answer(otel: Otel, fake: FakeOpenAI, choices: Any) -> None:
+    fake.override_chat = {"choices": choices}
+    fake.client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    (span,) = otel.finished()
+    assert span.attributes["gen_ai.usage.input_tokens"] == PROMPT
+    assert span.attributes["gen_ai.usage.cost.amount"] > 0

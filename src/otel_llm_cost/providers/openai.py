@@ -141,7 +141,12 @@ def _responses_usage(usage: Any) -> Usage:
 def _provider_cost(usage: Any) -> float | None:
     """A cost the provider reported itself (OpenRouter ``usage.cost``), else None."""
     cost = field(usage, "cost")
-    return float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None
+    if not isinstance(cost, (int, float)) or isinstance(cost, bool):
+        return None
+    try:
+        return float(cost)
+    except OverflowError:  # an int past the float range: out of range, as telemetry will say
+        return float("inf")
 
 
 class _OpenAIAdapter(Adapter):
@@ -187,9 +192,10 @@ class ChatAdapter(_OpenAIAdapter):
 
     def read_result(self, call: CallRecord, result: Any) -> None:
         self._response_facts(call, result)
-        reasons = [c.finish_reason for c in field(result, "choices") or () if field(c, "finish_reason")]
-        if reasons:
-            call.finish_reasons = [str(r) for r in reasons]
+        choices = field(result, "choices")  # of any type in a broken answer: its usage still counts
+        reasons = [field(c, "finish_reason") for c in choices] if isinstance(choices, list) else ()
+        if any(reasons):
+            call.finish_reasons = [str(r) for r in reasons if r]
         usage = field(result, "usage")
         if usage is not None:
             call.usage = _chat_usage(usage)
