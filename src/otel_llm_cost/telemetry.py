@@ -24,8 +24,8 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from . import __version__
 from .attribution import Attribution
 from .pricing import Cost, PriceBook, Unpriced
-from .pricing.result import NO_USAGE
-from .usage import Usage
+from .pricing.result import INVALID_USAGE, NO_USAGE
+from .usage import Usage, usage_problem
 
 logger = logging.getLogger("otel_llm_cost")
 SCOPE = "otel_llm_cost"
@@ -235,6 +235,7 @@ class Telemetry:
             "gen_ai.client.operation.time_to_first_chunk", unit="s",
             description="Time from request start to the first streamed chunk",
             explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
+        self._invalid_warned: set[tuple[str, str | None, str]] = set()
         self.operation_cost = meter.create_histogram(
             "gen_ai.client.operation.cost", unit="USD", description="Cost of one GenAI call in USD",
             explicit_bucket_boundaries_advisory=list(COST_BUCKETS))
@@ -310,9 +311,17 @@ class Telemetry:
         if error is not None and call.error_type is None:
             call.error_type = error_type(error)
         usage = call.usage
-        if usage is not None:
-            _usage_attributes(usage, attrs)
-        result = self._price(call, usage, duration)
+        result: Cost | Unpriced | None
+        problem = None if usage is None else usage_problem(usage)
+        if problem is None and call.provider_cost is not None:
+            problem = _provider_cost_problem(call.provider_cost)
+        if problem is not None:  # a broken report: unpriced, and none of its counts recorded anywhere
+            usage, result = None, Unpriced(INVALID_USAGE, problem)
+            self._warn_invalid(call, problem)
+        else:
+            if usage is not None:
+                _usage_attributes(usage, attrs)
+            result = self._price(call, usage, duration)
         if isinstance(result, Cost):
             attrs[COST_AMOUNT] = result.total
             attrs[COST_CURRENCY] = result.currency
@@ -332,6 +341,14 @@ class Telemetry:
         self._record_metrics(call, metric_attrs, usage, result, duration)
         if not call.peer_span:
             span.end()
+
+    def _warn_invalid(self, call: CallRecord, problem: str) -> None:
+        """Say once per (provider, model, problem) that a response's usage was invalid and not recorded."""
+        key = (call.provider, call.response_model or call.request_model, problem)
+        if key not in self._invalid_warned and len(self._invalid_warned) < 100:
+            self._invalid_warned.add(key)
+            logger.warning("otel-llm-cost: %r/%r answered with invalid usage (%s); the call is counted as unpriced "
+                           "(invalid_usage) and its counts are not recorded", key[0], key[1], problem)
 
     def _price(self, call: CallRecord, usage: Usage | None, duration: float) -> Cost | Unpriced | None:
         """The call's cost; None for a failed call that reported no usage (nothing billed, nothing unpriced)."""
@@ -379,6 +396,18 @@ class Telemetry:
             increments.append((UNPRICED_COUNTER, (*key, (UNPRICED_REASON, result.reason)), 1))
         if increments:
             self.totals.add(increments)
+
+
+# The largest cost one call may report (e.g. OpenRouter's usage.cost): no single request is billed a million USD;
+# beyond it the report is broken, and summed into the cost counters it would swamp every real cost (or overflow).
+MAX_CALL_COST_USD = 1e6
+
+
+def _provider_cost_problem(cost: float) -> str | None:
+    """Why a provider-reported cost is not a valid report (not a finite amount in 0..MAX_CALL_COST_USD), or None."""
+    if 0.0 <= cost <= MAX_CALL_COST_USD:
+        return None
+    return f"the provider-reported cost is out of range (0 to {MAX_CALL_COST_USD:g} USD): {cost!r}"
 
 
 def _modality(usage: Usage, field: str) -> str:

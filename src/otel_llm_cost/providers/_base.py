@@ -166,7 +166,7 @@ class _Runtime:
 RUNTIME = _Runtime()
 
 
-def _wrap_result(result: Any, observer: _CallObserver, is_async: bool) -> Any:
+def _wrap_result(result: Any, observer: _CallObserver) -> Any:
     """Hand the caller the SDK's own result (or a transparent proxy when more is still to come)."""
     cls = type(result)
     if hasattr(cls, "model_fields") and not hasattr(cls, "close"):
@@ -191,7 +191,7 @@ def _wrap_result(result: Any, observer: _CallObserver, is_async: bool) -> Any:
             finally:
                 observer.on_end(None)
             return result
-        return RawResponseProxy(result, observer, is_async, AsyncStreamProxy if is_async else SyncStreamProxy)
+        return RawResponseProxy(result, observer)
     try:
         observer.on_result(result)
     finally:
@@ -243,7 +243,7 @@ def sync_wrapper(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callabl
             raise
         observer.telemetry.detach(observer.call)
         try:
-            return _wrap_result(result, observer, is_async=False)
+            return _wrap_result(result, observer)
         except Exception:
             logger.debug("otel-llm-cost: reading a result failed", exc_info=True)
             return result
@@ -267,7 +267,7 @@ def async_wrapper(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callab
             raise
         observer.telemetry.detach(observer.call)
         try:
-            return _wrap_result(result, observer, is_async=True)
+            return _wrap_result(result, observer)
         except Exception:
             logger.debug("otel-llm-cost: reading a result failed", exc_info=True)
             return result

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import weakref
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from .. import telemetry as names
+from ..streams import end_stream
 from ..telemetry import CallRecord
 from ..usage import Usage
 from ._base import (
@@ -23,6 +24,8 @@ from ._base import (
     Target,
     field,
     given,
+    logger,
+    mark_ours,
     request_attributes,
     server_address,
     whole,
@@ -48,6 +51,11 @@ _HOST_PROVIDERS = (
     ("api.moonshot.ai", "moonshot_ai"),
     ("generativelanguage.googleapis.com", "gcp.gemini"),
 )
+# Providers whose answer to ``stream_options.include_usage`` is known exactly (OpenAI's: ``"usage": null`` on
+# every chunk, then one chunk without choices carrying the usage), so that what it adds can be taken out again.
+# Elsewhere the option is not injected: a provider may send usage unasked, or answer the option otherwise, and
+# the application must see what it would have seen without us.
+_USAGE_OPTION_PROVIDERS = frozenset(("openai", "azure.ai.openai", "deepseek"))
 _REQUEST_PARAMS = (
     ("temperature", names.REQUEST_TEMPERATURE),
     ("top_p", names.REQUEST_TOP_P),
@@ -133,7 +141,12 @@ def _responses_usage(usage: Any) -> Usage:
 def _provider_cost(usage: Any) -> float | None:
     """A cost the provider reported itself (OpenRouter ``usage.cost``), else None."""
     cost = field(usage, "cost")
-    return float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None
+    if not isinstance(cost, (int, float)) or isinstance(cost, bool):
+        return None
+    try:
+        return float(cost)
+    except OverflowError:  # an int past the float range: out of range, as telemetry will say
+        return float("inf")
 
 
 class _OpenAIAdapter(Adapter):
@@ -171,7 +184,7 @@ class ChatAdapter(_OpenAIAdapter):
         assert prepared is not None
         settings = RUNTIME.settings
         if prepared.call.streaming and settings is not None and settings.stream_usage \
-                and not given(kwargs.get("stream_options")):
+                and prepared.call.provider in _USAGE_OPTION_PROVIDERS and not given(kwargs.get("stream_options")):
             # Ask for the final usage chunk; the caller never sees it (hidden in read_item).
             prepared.kwargs = {**kwargs, "stream_options": {"include_usage": True}}
             prepared.state = True
@@ -179,9 +192,10 @@ class ChatAdapter(_OpenAIAdapter):
 
     def read_result(self, call: CallRecord, result: Any) -> None:
         self._response_facts(call, result)
-        reasons = [c.finish_reason for c in field(result, "choices") or () if field(c, "finish_reason")]
-        if reasons:
-            call.finish_reasons = [str(r) for r in reasons]
+        choices = field(result, "choices")  # of any type in a broken answer: its usage still counts
+        reasons = [field(c, "finish_reason") for c in choices] if isinstance(choices, list) else ()
+        if any(reasons):
+            call.finish_reasons = [str(r) for r in reasons if r]
         usage = field(result, "usage")
         if usage is not None:
             call.usage = _chat_usage(usage)
@@ -191,7 +205,7 @@ class ChatAdapter(_OpenAIAdapter):
         if call.response_model is None or call.response_id is None:
             self._response_facts(call, item)
         choices = field(item, "choices")
-        for choice in choices or ():
+        for choice in choices if isinstance(choices, list) else ():
             reason = field(choice, "finish_reason")
             if reason:
                 call.finish_reasons = [*(call.finish_reasons or ()), str(reason)]
@@ -202,9 +216,24 @@ class ChatAdapter(_OpenAIAdapter):
             tier = field(item, "service_tier")
             if isinstance(tier, str) and tier:
                 call.service_tier = tier
-            if state is True and not choices:
-                return False  # the usage-only chunk we asked for: the caller did not
+        return state is not True or _without_asked_usage(item, choices)
+
+
+def _without_asked_usage(item: Any, choices: Any) -> bool:
+    """Take out of a chunk what exists only because we asked for usage (the caller did not); False hides it.
+
+    That is the usage chunk (no choices, nothing of its own but usage, even an empty one), and on every other
+    chunk the ``usage`` the API then writes (``null``, or the counts on the last content chunk): the caller
+    gets the chunk as unasked, ``model_dump(exclude_unset=True)`` included. Read before, by ``read_item``.
+    """
+    fields_set = getattr(item, "__pydantic_fields_set__", None)
+    if not isinstance(fields_set, set) or "usage" not in fields_set:
         return True
+    if not choices and not getattr(item, "__pydantic_extra__", None):
+        return False  # the usage chunk we asked for (an Azure prompt_filter_results chunk has extras: kept)
+    vars(item)["usage"] = None
+    fields_set.discard("usage")
+    return True
 
 
 class TextCompletionAdapter(ChatAdapter):
@@ -248,6 +277,41 @@ class EmbeddingsAdapter(_OpenAIAdapter):
             call.provider_cost = _provider_cost(usage)
 
 
+def _end_helper_call(helper: Any) -> None:
+    """The stream helpers (``chat.completions.stream()``, ``responses.stream()``) close the HTTP response directly,
+    past our stream proxy in their ``_raw_stream``: a helper left early (or failing inside its ``with``) would end
+    its call only when garbage-collected, or never if the app keeps it. So their ``close()`` ends it too."""
+    try:
+        end_stream(getattr(helper, "_raw_stream", None))
+    except Exception:
+        logger.debug("otel-llm-cost: could not end a stream helper's call", exc_info=True)
+
+
+def _helper_close(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callable[..., Any]:
+    """Wrapper factory for a sync stream helper's ``close()``."""
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        try:
+            return wrapped(*args, **kwargs)
+        finally:
+            _end_helper_call(instance)
+
+    return mark_ours(wrapper)
+
+
+def _async_helper_close(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callable[..., Any]:
+    """Wrapper factory for an async stream helper's ``close()``."""
+
+    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> Any:
+        try:
+            return await wrapped(*args, **kwargs)
+        finally:
+            _end_helper_call(instance)
+
+    return mark_ours(wrapper)
+
+
 _CHAT = ChatAdapter()
 _RESPONSES = ResponsesAdapter()
 _EMBEDDINGS = EmbeddingsAdapter()
@@ -273,4 +337,8 @@ class OpenAIInstrumentor(LLMCostInstrumentor):
             for method in methods:
                 out.append(Target(module, f"{cls}.{method}", adapter))
                 out.append(Target(module, f"Async{cls}.{method}", adapter, is_async=True))
+        for module, cls in (("openai.lib.streaming.chat._completions", "ChatCompletionStream"),
+                            ("openai.lib.streaming.responses._responses", "ResponseStream")):
+            out.append(Target(module, f"{cls}.close", _CHAT, factory=_helper_close))
+            out.append(Target(module, f"Async{cls}.close", _CHAT, True, factory=_async_helper_close))
         return out
