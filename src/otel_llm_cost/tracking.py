@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar, Token
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from .usage import Usage
 
 F = TypeVar("F", bound=Callable[..., Any])
+logger = logging.getLogger("otel_llm_cost")
 
 # The trackers in force in this context, innermost last; () when none (the per-call check is `if trackers:`).
 _active: ContextVar[tuple[Spend, ...]] = ContextVar("otel_llm_cost_trackers", default=())
@@ -318,7 +320,27 @@ class track:  # lower case: used like a function, `with track("eval") as spend:`
         return cast(F, wrapper)
 
 
+_warned_uninstrumented = False
+
+
+def _warn_if_uninstrumented() -> None:
+    """A tracker with no instrumented SDK would stay at $0 without saying why: say it, once per process."""
+    global _warned_uninstrumented
+    if _warned_uninstrumented:
+        return
+    from .providers._base import RUNTIME
+
+    if RUNTIME.telemetry is None:
+        _warned_uninstrumented = True
+        logger.warning("otel-llm-cost: track() counts only instrumented calls, and no SDK is instrumented: call "
+                       "otel_llm_cost.instrument() first (or run under opentelemetry-instrument)")
+
+
 def _enter(spend: Spend) -> Token[tuple[Spend, ...]]:
     """Make ``spend`` active; re-entering an active tracker (recursion) keeps counting each call once."""
+    try:
+        _warn_if_uninstrumented()
+    except Exception:  # a tracker never breaks the code it measures
+        logger.debug("otel-llm-cost: instrumentation check failed", exc_info=True)
     current = _active.get()
     return _active.set(current if spend in current else (*current, spend))

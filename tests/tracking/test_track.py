@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -249,3 +250,15 @@ def test_public_names() -> None:
     assert otel_llm_cost.track is track and otel_llm_cost.Spend is Spend
     assert callable(otel_llm_cost.estimate_cost)
     assert {"track", "Spend", "estimate_cost"} <= set(otel_llm_cost.__all__)
+
+
+def test_tracking_without_instrumentation_says_so(monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    from otel_llm_cost import tracking
+
+    otel_llm_cost.uninstrument()
+    monkeypatch.setattr(tracking, "_warned_uninstrumented", False)
+    with caplog.at_level(logging.WARNING, logger="otel_llm_cost"), track() as spend:
+        chat(fake.client())
+    assert spend.calls == 0
+    assert "no SDK is instrumented: call otel_llm_cost.instrument() first" in caplog.text
