@@ -34,12 +34,9 @@ logger = logging.getLogger("otel_llm_cost")
 _active: ContextVar[tuple[Spend, ...]] = ContextVar("otel_llm_cost_trackers", default=())
 
 
-def active() -> tuple[Spend, ...]:
-    """The trackers that a call starting now is counted in (read once per call by ``Telemetry.start``)."""
-    return _active.get()
-
-
-_TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens")
+# The trackers that a call starting now is counted in, read once per call by ``Telemetry.start``: the ContextVar's
+# own (C) method, so a call with no tracker pays one read and no Python frame.
+active = _active.get
 
 
 @dataclass
@@ -73,22 +70,29 @@ class Totals:
         self.calls += 1
         if failed:
             self.failed_calls += 1
-        if usage is not None:
-            for name in _TOKEN_FIELDS:
-                value = getattr(usage, name)
-                if value.__class__ is int and value > 0:
-                    setattr(self, name, getattr(self, name) + value)
-        if isinstance(result, Cost):
+        if usage is not None:  # reported counts only: None (not reported) and invalid values add nothing
+            value = usage.input_tokens
+            self.input_tokens += value if value.__class__ is int and value > 0 else 0
+            value = usage.output_tokens
+            self.output_tokens += value if value.__class__ is int and value > 0 else 0
+            value = usage.cache_read_tokens
+            self.cache_read_tokens += value if value.__class__ is int and value > 0 else 0
+            value = usage.cache_write_tokens
+            self.cache_write_tokens += value if value.__class__ is int and value > 0 else 0
+            value = usage.reasoning_tokens
+            self.reasoning_tokens += value if value.__class__ is int and value > 0 else 0
+        if result.__class__ is Cost:
+            cost: Cost = result
             self.priced_calls += 1
-            self.total_usd += result.total
-            self.input_usd += result.input
-            self.output_usd += result.output
-            self.cache_read_usd += result.cache_read
-            self.cache_write_usd += result.cache_write
-            self.other_usd += result.other
-            self.cache_savings_usd += result.cache_savings
-            self.discount_savings_usd += result.discount_savings
-        elif isinstance(result, Unpriced):
+            self.total_usd += cost.total
+            self.input_usd += cost.input
+            self.output_usd += cost.output
+            self.cache_read_usd += cost.cache_read
+            self.cache_write_usd += cost.cache_write
+            self.other_usd += cost.other
+            self.cache_savings_usd += cost.cache_savings
+            self.discount_savings_usd += cost.discount_savings
+        elif result is not None:
             self.unpriced_calls += 1
 
     def _merge(self, other: Totals) -> None:
