@@ -248,3 +248,19 @@ def test_images_tools_and_cache_markers_are_bounded() -> None:
     bash_json = len(json.dumps(with_bash["tools"])) - tool_json
     assert request_tokens.count_request("anthropic", "claude-haiku-4-5", with_bash).high == counted.high + bash_json \
         + request_tokens.TOOL_OVERHEAD + request_tokens.BUILTIN_TOOL_TOKENS
+
+
+def test_sdk_objects_in_the_conversation_are_counted_like_their_json() -> None:
+    """An application often sends back the SDK's own answer objects (pydantic models) as the next turn."""
+    answer = anthropic.types.Message.model_validate({
+        "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-haiku-4-5",
+        "content": [{"type": "text", "text": "Paris is the capital of France."}], "stop_reason": "end_turn",
+        "stop_sequence": None, "usage": {"input_tokens": 12, "output_tokens": 9}})
+    as_objects = [{"role": "user", "content": "Capital of France?"},
+                  {"role": "assistant", "content": answer.content}, {"role": "user", "content": "And Spain?"}]
+    as_json = [{**m, "content": [b.model_dump(exclude_none=True) for b in answer.content]}
+               if m["role"] == "assistant" else m for m in as_objects]
+    objects, plain = (request_tokens.count_request("anthropic", "claude-haiku-4-5", request_tokens.request_of(m))
+                      for m in (as_objects, as_json))
+    assert objects == plain
+    assert objects.low == 3 + 6 + 2  # Capital of France / Paris is the capital of France / And Spain

@@ -262,3 +262,22 @@ def test_tracking_without_instrumentation_says_so(monkeypatch: pytest.MonkeyPatc
         chat(fake.client())
     assert spend.calls == 0
     assert "no SDK is instrumented: call otel_llm_cost.instrument() first" in caplog.text
+
+
+def test_with_a_peer_instrumentation_each_call_counts_once(otel: Otel, fake: FakeOpenAI) -> None:
+    """Under the official genai-openai instrumentation we enrich its span: still one record, one count."""
+    from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor
+
+    peer = OpenAIInstrumentor()
+    otel_llm_cost.uninstrument()
+    peer.instrument(tracer_provider=otel.tracer_provider, meter_provider=otel.meter_provider)
+    try:
+        otel.reinstrument()
+        with track() as spend:
+            chat(fake.client())
+            list(fake.client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
+    finally:
+        peer.uninstrument()
+    assert spend.calls == 2 and spend.priced_calls == 2
+    assert spend.total_usd == pytest.approx(2 * GPT_4O_MINI_COST, rel=1e-12)
+    assert spend.total_usd == pytest.approx(otel.metric_sum("gen_ai.client.cost"), rel=1e-12)
