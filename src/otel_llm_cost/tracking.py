@@ -300,6 +300,10 @@ class track:  # lower case: used like a function, `with track("eval") as spend:`
 
     def __call__(self, func: F) -> F:
         spend = self.spend
+        if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
+            # Its body runs after the call returned, outside the block: every call would be missed, silently.
+            raise TypeError(f"track() cannot decorate the generator function {func.__qualname__!r}: "
+                            "use `with track(...)` inside it")
         if inspect.iscoroutinefunction(func):
             @functools.wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -168,6 +168,12 @@ def test_decorator_sync_and_async(otel: Otel, fake: FakeOpenAI) -> None:
     assert async_job.spend.calls == 1  # type: ignore[attr-defined]
     assert job.__name__ == "job" and asyncio.iscoroutinefunction(async_job)
 
+    def answers() -> Any:
+        yield chat(fake.client())
+
+    with pytest.raises(TypeError, match=r"cannot decorate the generator function .*answers"):
+        track()(answers)
+
 
 def test_threads_count_when_the_context_is_copied(otel: Otel, fake: FakeOpenAI) -> None:
     client = fake.client()
