@@ -16,18 +16,25 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .attribution import attributes
+    from .pricing.estimate import Estimate, estimate_cost
+    from .tracking import Spend, track
 
-__all__ = ["__version__", "attributes", "instrument", "uninstrument"]
+__all__ = ["Estimate", "Spend", "__version__", "attributes", "estimate_cost", "instrument", "track",
+           "uninstrument"]
+
+# Public names imported on first use (module, attribute).
+_LAZY = {"attributes": ("attribution", "attributes"), "track": ("tracking", "track"),
+         "Spend": ("tracking", "Spend"), "estimate_cost": ("pricing.estimate", "estimate_cost"),
+         "Estimate": ("pricing.estimate", "Estimate")}
 
 logger = logging.getLogger("otel_llm_cost")
 
 
 def __getattr__(name: str) -> Any:
-    """``attributes`` is imported on first use: ``import otel_llm_cost.pricing`` stays light (no inspect)."""
-    if name == "attributes":
-        from .attribution import attributes
-
-        return attributes
+    """The public helpers are imported on first use: ``import otel_llm_cost.pricing`` stays light (no inspect)."""
+    if name in _LAZY:
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(f".{module}", __name__), attribute)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

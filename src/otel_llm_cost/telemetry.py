@@ -25,6 +25,9 @@ from . import __version__
 from .attribution import Attribution
 from .pricing import Cost, PriceBook, Unpriced
 from .pricing.result import INVALID_USAGE, NO_USAGE
+from .tracking import Spend
+from .tracking import active as active_trackers
+from .tracking import record as record_spend
 from .usage import Usage, usage_problem
 
 logger = logging.getLogger("otel_llm_cost")
@@ -100,7 +103,7 @@ class CallRecord:
     __slots__ = ("_context_token", "attribution", "error_type", "finish_reasons", "first_chunk", "metric_base",
                  "operation", "peer_span", "price_context", "price_request_model_first", "provider", "provider_cost",
                  "request_model", "response_id", "response_model", "server_address", "server_port", "service_tier",
-                 "span", "start_perf", "start_time", "streaming", "usage")
+                 "span", "start_perf", "start_time", "streaming", "trackers", "usage")
 
     def __init__(self, operation: str, provider: str, request_model: str | None, server_address: str | None,
                  server_port: int | None, streaming: bool) -> None:
@@ -128,6 +131,7 @@ class CallRecord:
         self.peer_span = False
         self.attribution: Mapping[str, str] = {}
         self.metric_base: dict[str, Any] = {}
+        self.trackers: tuple[Spend, ...] = ()  # the in-process trackers (tracking.track) active when it started
         self._context_token: object | None = None
 
     def restart_clock(self) -> None:
@@ -245,6 +249,7 @@ class Telemetry:
     def start(self, call: CallRecord, request_attributes: Mapping[str, Any] | None = None) -> CallRecord:
         """Open the call's span (or adopt a peer's GenAI span) and make it current during the SDK call."""
         call.attribution = self.attribution.span_attributes()
+        call.trackers = active_trackers()
         attrs: dict[str, Any] = {OPERATION: call.operation, PROVIDER: call.provider}
         if call.request_model:
             attrs[REQUEST_MODEL] = call.request_model
@@ -339,6 +344,9 @@ class Telemetry:
         if call.error_type:
             span.set_status(Status(StatusCode.ERROR, str(error) if error is not None else call.error_type))
         self._record_metrics(call, metric_attrs, usage, result, duration)
+        if call.trackers:  # the same usage and result as the metrics: a tracker always agrees with them
+            record_spend(call.trackers, call.provider, call.request_model or call.response_model, call.attribution,
+                         call.error_type is not None, usage, result)
         if not call.peer_span:
             span.end()
 
