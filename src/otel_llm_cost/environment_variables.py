@@ -1,5 +1,5 @@
 """The ``OTEL_LLM_COST_*`` variables, registered through the ``opentelemetry_environment_variables`` entry
-point so ``opentelemetry-instrument`` knows them (descriptions: ``otel_llm_cost.config.ENV_VARS``)."""
+point so ``opentelemetry-instrument`` knows them (descriptions: ``otel_llm_cost.core.settings.ENV_VARS``)."""
 
 OTEL_LLM_COST_PRICES_FILE = "OTEL_LLM_COST_PRICES_FILE"
 OTEL_LLM_COST_PRICES_STRICT = "OTEL_LLM_COST_PRICES_STRICT"

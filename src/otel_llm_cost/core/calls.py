@@ -153,7 +153,7 @@ class _Runtime:
 RUNTIME = _Runtime()
 
 
-def _wrap_result(result: Any, observer: _CallObserver, is_async: bool) -> Any:
+def _wrap_result(result: Any, observer: _CallObserver) -> Any:
     """Hand the caller the SDK's own result (or a transparent proxy when more is still to come)."""
     cls = type(result)
     if hasattr(cls, "model_fields") and not hasattr(cls, "close"):
@@ -178,7 +178,7 @@ def _wrap_result(result: Any, observer: _CallObserver, is_async: bool) -> Any:
             finally:
                 observer.on_end(None)
             return result
-        return RawResponseProxy(result, observer, is_async, AsyncStreamProxy if is_async else SyncStreamProxy)
+        return RawResponseProxy(result, observer)
     try:
         observer.on_result(result)
     finally:
@@ -230,7 +230,7 @@ def sync_wrapper(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callabl
             raise
         observer.detach()
         try:
-            return _wrap_result(result, observer, is_async=False)
+            return _wrap_result(result, observer)
         except Exception:
             logger.debug("otel-llm-cost: reading a result failed", exc_info=True)
             return result
@@ -254,7 +254,7 @@ def async_wrapper(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callab
             raise
         observer.detach()
         try:
-            return _wrap_result(result, observer, is_async=True)
+            return _wrap_result(result, observer)
         except Exception:
             logger.debug("otel-llm-cost: reading a result failed", exc_info=True)
             return result
