@@ -260,7 +260,7 @@ def test_public_names() -> None:
 
 def test_tracking_without_instrumentation_says_so(monkeypatch: pytest.MonkeyPatch, fake: FakeOpenAI,
                                                  caplog: pytest.LogCaptureFixture) -> None:
-    from otel_llm_cost import tracking
+    from otel_llm_cost.core import tracking
 
     otel_llm_cost.uninstrument()
     monkeypatch.setattr(tracking, "_warned_uninstrumented", False)
