@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import glob
 import json
-import os
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -163,20 +161,12 @@ def genai_prices_units() -> dict[str, Any]:
             for unit in _get_registry().units.values()}
 
 
-def default_litellm_map() -> str:
-    """The pinned LiteLLM wheel cached by scripts/setup.d/30-litellm-price-map.sh, else an installed litellm."""
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    wheels = sorted(glob.glob(os.path.join(cache, "otel-llm-cost", "litellm",
-                                           f"litellm-{litellm_map.LITELLM_PINNED}-*.whl")))
-    return wheels[0] if wheels else litellm_map.find_map()
-
-
 def build(litellm_path: str | None = None) -> dict[str, Any]:
     import genai_prices
 
     units = genai_prices_units()
     providers = convert_providers(genai_prices_data(), units)
-    data, ll_version = litellm_map.read_map(litellm_path or default_litellm_map())
+    data, ll_version = litellm_map.read_map(litellm_map.find_map(litellm_path))
     extra = [(m.provider, litellm_table_model(m)) for m in litellm_map.models(data)]
     today = dt.date.today().isoformat()
     version = genai_prices.__version__

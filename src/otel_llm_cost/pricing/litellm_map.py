@@ -83,18 +83,37 @@ class LiteLLMModel:
     source_url: str = ""
 
 
+def cached_wheel_dir() -> str:
+    """Where scripts/setup.d/30-litellm-price-map.sh keeps the pinned wheel (outside any checkout)."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "otel-llm-cost", "litellm")
+
+
+def cached_wheel() -> str | None:
+    """The cached wheel of the pinned LiteLLM release, if it was downloaded."""
+    import glob
+
+    wheels = sorted(glob.glob(os.path.join(cached_wheel_dir(), f"litellm-{LITELLM_PINNED}-*.whl")))
+    return wheels[0] if wheels else None
+
+
 def find_map(path: str | None = None) -> str:
-    """The map's location: ``path`` (JSON or wheel), else the installed litellm package's copy."""
+    """The map's location: ``path`` (JSON or wheel), else the cached pinned wheel, else an installed litellm."""
     if path:
         if not os.path.exists(path):
             raise LiteLLMMapError(f"LiteLLM price map {path}: no such file")
         return path
+    wheel = cached_wheel()
+    if wheel is not None:
+        return wheel
     import importlib.util
 
     spec = importlib.util.find_spec("litellm")
     if spec is None or not spec.submodule_search_locations:
-        raise LiteLLMMapError("no LiteLLM price map: litellm is not installed and no file was given "
-                              f"(e.g. pip download --no-deps litellm=={LITELLM_PINNED}, then pass the wheel)")
+        raise LiteLLMMapError("no LiteLLM price map: no file was given, no cached wheel in "
+                              f"{cached_wheel_dir()} and litellm is not installed (run "
+                              "scripts/setup.d/30-litellm-price-map.sh, or pip download --no-deps "
+                              f"litellm=={LITELLM_PINNED} and pass the wheel)")
     candidate = os.path.join(next(iter(spec.submodule_search_locations)), MAP_NAME)
     if not os.path.exists(candidate):
         raise LiteLLMMapError(f"the installed litellm has no {MAP_NAME}")
