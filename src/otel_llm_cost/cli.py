@@ -226,12 +226,15 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--provider", default="")
     models.set_defaults(func=cmd_models)
 
-    prices = sub.add_parser("prices", help="price override files")
+    prices = sub.add_parser("prices", help="price override files; update and cross-check the price table")
     prices_sub = prices.add_subparsers(dest="prices_command", required=True)
     check = prices_sub.add_parser("check", help="validate price override files (TOML or JSON); fields: "
                                                 + ", ".join(PRICE_FIELDS))
     check.add_argument("files", nargs="+")
     check.set_defaults(func=cmd_prices_check)
+    from .cli_prices import register as register_prices
+
+    register_prices(prices_sub)
     return parser
 
 

@@ -19,7 +19,8 @@ from . import result as r
 from .compiled import CompiledPrice, compile_row, compile_unpriced, decline
 from .matching import compact_date_to_dashed, is_fine_tuned, normalised_candidates
 from .providers import names_for, table_provider_id
-from .table import Breakdown, ModelEntry, NegativeCount, PriceRow, PriceTable, Tiered, bundled_table
+from .store import table_in_force
+from .table import Breakdown, ModelEntry, NegativeCount, PriceRow, PriceTable, Tiered
 
 TYPE_CHECKING = False  # not `from typing`: importing typing is a large part of this package's import time
 if TYPE_CHECKING:  # the override parser is imported only when files are given
@@ -83,7 +84,7 @@ class PriceBook:
 
     def __init__(self, table: PriceTable | None = None, overrides: Overrides | None = None,
                  *, memo_size: int = 4096) -> None:
-        self.table = table if table is not None else bundled_table()
+        self.table = table if table is not None else table_in_force()
         if overrides is None:
             from .overrides import Overrides
 
