@@ -239,6 +239,9 @@ class Telemetry:
         self.operation_cost = meter.create_histogram(
             "gen_ai.client.operation.cost", unit="USD", description="Cost of one GenAI call in USD",
             explicit_bucket_boundaries_advisory=list(COST_BUCKETS))
+        from .table_age import TableAgeGauge  # here: table_age imports this module's names
+
+        TableAgeGauge.track(meter, price_book.table)
 
     # -- start --------------------------------------------------------------------------------------------
 
