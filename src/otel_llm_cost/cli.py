@@ -105,7 +105,7 @@ def cmd_price(args: argparse.Namespace) -> int:
     for name, value in cost.parts().items():
         if value:
             print(f"  {name:<12} {_money(value)}")
-    print(f"  {'total':<12} {_money(cost.total)}   (table {cost.price_table})")
+    print(f"  {'total':<12} {_money(cost.total)}   (table {cost.price_table}, prices from {cost.price_source})")
     if cost.cache_savings:
         print(f"  cache saved  {_money(cost.cache_savings)}")
     if cost.discount_savings:
