@@ -141,6 +141,18 @@ def _usage() -> Any:
     return Usage(input_tokens=1000, output_tokens=1000)
 
 
+def test_a_file_source_works_offline(published: dict[str, bytes], tmp_path: Path) -> None:
+    data = tmp_path / "data.json"
+    data.write_bytes(published["/v2/data.json"])
+    cache = tmp_path / "cache"
+    for source in (str(data), f"file://{data}"):
+        result = _cli("update", "--check", "--source", source, cache=cache)
+        assert result.returncode == 0 and "added: openai/gpt-7-preview" in result.stdout, result.stderr
+    missing = _cli("update", "--source", str(tmp_path / "nope.json"), cache=cache)
+    assert missing.returncode == 1 and f"cannot read {tmp_path / 'nope.json'}: No such file" in missing.stderr
+    assert not cache.exists()
+
+
 def test_check_says_how_old_and_what_would_change_and_writes_nothing(server: str, tmp_path: Path) -> None:
     result = _cli("update", "--check", "--source", f"{server}/cheaper.json", cache=tmp_path)
     assert result.returncode == 0, result.stderr

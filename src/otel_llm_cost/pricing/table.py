@@ -206,7 +206,7 @@ class Constraint:
 
     def active(self, at: datetime) -> bool:
         if self.start_at is not None:
-            return at >= self.start_at
+            return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)) >= self.start_at
         assert self.start_time is not None and self.end_time is not None
         now = at.time()
         if self.end_time < self.start_time:
