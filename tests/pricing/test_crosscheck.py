@@ -92,6 +92,27 @@ def test_the_cross_check_fails_on_a_new_disagreement_and_on_a_stale_explanation(
     assert stale.agreeing == 1 and stale.stale and not stale.ok
 
 
+def test_a_stated_ratio_explains_only_that_ratio() -> None:
+    """The regional-premium explanations say "ours is 1.1x theirs": any other gap on the same model is not
+    explained by them."""
+    premium = Difference("openai", "gpt-4o", "regional premium", ratio=1.1)
+    ok = lm.LiteLLMModel("gpt-4o", "openai", "gpt-4o", "chat", {"input_mtok": 2.5 / 1.1, "output_mtok": 10 / 1.1})
+    assert cross_check(bundled_table(), [ok], Corrections(differences=(premium,))).ok
+    off = lm.LiteLLMModel("gpt-4o", "openai", "gpt-4o", "chat", {"input_mtok": 2.0, "output_mtok": 10 / 1.1})
+    report = cross_check(bundled_table(), [off], Corrections(differences=(premium,)))
+    assert [(d.part, d.explained_by) for d in report.disagreements] == [("input_mtok", None),
+                                                                         ("output_mtok", premium)]
+
+
+def test_prices_diff_command(litellm_data: dict[str, Any]) -> None:
+    result = subprocess.run([sys.executable, "-m", "otel_llm_cost.cli", "prices", "diff", "--all"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"vs LiteLLM {lm.LITELLM_PINNED}" in result.stdout
+    assert "every disagreement is corrected or explained" in result.stdout
+    assert "because: GovCloud" in result.stdout
+
+
 def test_bundled_table_is_regenerated_from_its_sources(litellm_data: dict[str, Any]) -> None:
     """prices.json = genai-prices (pinned) + LiteLLM (pinned) + corrections.toml: a corrections edit without
     running scripts/update_prices.py fails here."""

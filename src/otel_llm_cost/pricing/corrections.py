@@ -24,6 +24,7 @@ note = "V3.1 prices for both models; night-time discounts ended"
 provider = "aws"
 model = "eu.*"                     # glob over the model name LiteLLM uses, or our model id
 reason = "LiteLLM has EU region prices; ..."
+ratio = 1.1                        # optional: explains only ours / theirs = 1.1 (within 1%)
 ```
 """
 
@@ -39,7 +40,7 @@ from typing import Any
 from .overrides import PRICE_FIELDS, PriceFileError, _parse_text
 
 CORRECTION_FIELDS = {"provider", "model", "effective", "source", "note", "match", *PRICE_FIELDS}
-DIFFERENCE_FIELDS = {"provider", "model", "reason"}
+DIFFERENCE_FIELDS = {"provider", "model", "reason", "ratio"}
 CORRECTION = "correction"
 
 
@@ -65,9 +66,16 @@ class Difference:
     provider: str
     model: str  # glob
     reason: str
+    ratio: float | None = None  # when given, it explains only ours / theirs within 1% of it (e.g. 1.1: +10%)
 
     def covers(self, provider: str, *names: str) -> bool:
         return self.provider == provider and any(fnmatch.fnmatchcase(n, self.model) for n in names)
+
+    def explains(self, ours: float | None, theirs: float) -> bool:
+        """Whether this reason accounts for these two prices (any, unless a ratio is stated)."""
+        if self.ratio is None:
+            return True
+        return ours is not None and theirs > 0 and abs(ours / theirs - self.ratio) <= 0.01 * self.ratio
 
 
 @dataclass(frozen=True)
@@ -78,8 +86,10 @@ class Corrections:
     def for_model(self, provider: str, model: str) -> list[Correction]:
         return [c for c in self.corrections if c.provider == provider and c.model == model]
 
-    def difference(self, provider: str, *names: str) -> Difference | None:
-        return next((d for d in self.differences if d.covers(provider, *names)), None)
+    def difference(self, provider: str, *names: str, ours: float | None = None, theirs: float = 0.0
+                   ) -> Difference | None:
+        """The first listed difference that covers the model and explains these prices."""
+        return next((d for d in self.differences if d.covers(provider, *names) and d.explains(ours, theirs)), None)
 
 
 def bundled_corrections_path() -> str:
@@ -148,12 +158,16 @@ def _difference(raw: Any, entry: str, problems: list[str]) -> Difference | None:
     before = len(problems)
     for key in sorted(set(raw) - DIFFERENCE_FIELDS):
         problems.append(f"{entry}: unknown field {key!r}")
-    for key in DIFFERENCE_FIELDS:
+    for key in ("provider", "model", "reason"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             problems.append(f"{entry}: field {key!r} is required (a non-empty string)")
+    ratio = raw.get("ratio")
+    if ratio is not None and (isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or ratio <= 0):
+        problems.append(f"{entry}: field 'ratio' must be a number > 0 (ours / theirs), got {ratio!r}")
     if len(problems) > before:
         return None
-    return Difference(raw["provider"].strip().lower(), raw["model"].strip().lower(), raw["reason"].strip())
+    return Difference(raw["provider"].strip().lower(), raw["model"].strip().lower(), raw["reason"].strip(),
+                      None if ratio is None else float(ratio))
 
 
 def _instant(value: Any) -> datetime | None:

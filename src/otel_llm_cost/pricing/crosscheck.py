@@ -95,7 +95,8 @@ def cross_check(table: PriceTable, litellm: Iterable[LiteLLMModel], corrections:
             if ours is None or _differs(ours, theirs):
                 differing.append(Disagreement(model.provider, model.name, model.key, model_id, row.source, part,
                                               ours, theirs,
-                                              corrections.difference(model.provider, model.name, model_id)))
+                                              corrections.difference(model.provider, model.name, model_id,
+                                                                     ours=ours, theirs=theirs)))
         if differing:
             report.disagreements.extend(differing)
         elif row.source == "correction":

@@ -1,4 +1,5 @@
-"""A fine-tuned model through the real openai SDK: fine-tuned price and its source on the span, or unpriced."""
+"""Where a call's price comes from, through the real openai SDK: fine-tunes (fine-tuned price, or unpriced) and
+DeepSeek (the reviewed correction), with ``llm_cost.price_source`` on the span."""
 
 from __future__ import annotations
 
@@ -29,3 +30,16 @@ def test_unknown_fine_tune_is_unpriced_and_counted(otel: Otel) -> None:
     assert "gen_ai.usage.cost.amount" not in attrs
     assert attrs["llm_cost.unpriced_reason"] == "fine_tuned_unknown"
     assert otel.metric_sum("gen_ai.client.operation.unpriced") == 1
+
+
+def test_deepseek_today_is_priced_at_the_corrected_v3_2_prices(otel: Otel) -> None:
+    FakeOpenAI().client(base_url="https://api.deepseek.com/v1").chat.completions.create(
+        model="deepseek-chat", messages=MESSAGES)
+    (span,) = otel.finished()
+    attrs = dict(span.attributes or {})
+    assert attrs["gen_ai.provider.name"] == "deepseek"
+    # V3.2 since 2025-09-29: $0.28 input, $0.028 cache hit, $0.42 output (genai-prices still had 0.27 / 1.10)
+    expected = ((PROMPT - CACHED) * 0.28 + CACHED * 0.028 + COMPLETION * 0.42) / 1e6
+    assert attrs["gen_ai.usage.cost.amount"] == pytest.approx(expected, rel=1e-12)
+    assert attrs["llm_cost.price_source"] == "correction"
+    assert attrs["llm_cost.price_table"].startswith("genai-prices-")
