@@ -157,7 +157,9 @@ def models(data: Mapping[str, Any]) -> Iterator[LiteLLMModel]:
     """The priced chat/embedding entries of providers we instrument, named as an SDK sends the model.
 
     Skipped: route keys that carry more than a model (``bedrock/us-gov-west-1/...`` regions and commitments,
-    ``azure/eu/...`` data zones: the request's model name cannot tell them apart) and entries without a price."""
+    ``azure/eu/...`` data zones: the request's model name cannot tell them apart), entries without a price, and
+    entries whose every price is 0 (LiteLLM's placeholder for experimental, free-tier or per-second-billed
+    models: taking it would price their calls at a silent $0)."""
     for key in sorted(data):
         entry = data[key]
         if not isinstance(entry, dict) or entry.get("mode") not in MODES:
@@ -169,8 +171,8 @@ def models(data: Mapping[str, Any]) -> Iterator[LiteLLMModel]:
         if name is None:
             continue
         prices = _prices(entry, "")
-        if "input_mtok" not in prices:
-            continue
+        if "input_mtok" not in prices or not any(_base(v) for v in prices.values()):
+            continue  # no price, or all zero: LiteLLM's placeholder for free tiers and non-token billing, never $0
         variants = []
         for suffix, when in VARIANTS.items():
             variant = _prices(entry, suffix)
@@ -205,6 +207,10 @@ def _prices(entry: Mapping[str, Any], suffix: str) -> dict[str, Any]:
             continue
         out[table_key] = {"base": base, "tiers": [list(t) for t in tiers]} if tiers else base
     return out
+
+
+def _base(price: Any) -> float:
+    return float(price["base"]) if isinstance(price, dict) else float(price)
 
 
 def _per_million(value: Any) -> float | None:
