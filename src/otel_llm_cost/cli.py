@@ -105,7 +105,7 @@ def cmd_price(args: argparse.Namespace) -> int:
     for name, value in cost.parts().items():
         if value:
             print(f"  {name:<12} {_money(value)}")
-    print(f"  {'total':<12} {_money(cost.total)}   (table {cost.price_table})")
+    print(f"  {'total':<12} {_money(cost.total)}   (table {cost.price_table}, prices from {cost.price_source})")
     if cost.cache_savings:
         print(f"  cache saved  {_money(cost.cache_savings)}")
     if cost.discount_savings:
@@ -226,12 +226,15 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--provider", default="")
     models.set_defaults(func=cmd_models)
 
-    prices = sub.add_parser("prices", help="price override files")
+    prices = sub.add_parser("prices", help="price override files; update and cross-check the price table")
     prices_sub = prices.add_subparsers(dest="prices_command", required=True)
     check = prices_sub.add_parser("check", help="validate price override files (TOML or JSON); fields: "
                                                 + ", ".join(PRICE_FIELDS))
     check.add_argument("files", nargs="+")
     check.set_defaults(func=cmd_prices_check)
+    from .cli_prices import register as register_prices
+
+    register_prices(prices_sub)
     return parser
 
 

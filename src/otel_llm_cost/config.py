@@ -17,6 +17,8 @@ logger = logging.getLogger("otel_llm_cost")
 ENV_VARS: dict[str, tuple[str, str, str]] = {
     "OTEL_LLM_COST_PRICES_FILE": ("", "paths", "price override files (TOML/JSON), separated by ',' or ':'"),
     "OTEL_LLM_COST_PRICES_STRICT": ("false", "bool", "a bad price file raises instead of being skipped"),
+    "OTEL_LLM_COST_PRICES_CACHE": ("", "text", "directory of the table `otel-llm-cost prices update` stores "
+                                   "(default: $XDG_CACHE_HOME/otel-llm-cost/prices, else ~/.cache/...)"),
     "OTEL_LLM_COST_STREAM_USAGE": ("on", "bool", "ask OpenAI-style streams to report usage (hidden from the caller)"),
     "OTEL_LLM_COST_METRIC_ATTRIBUTES": ("feature,team", "list", "attribution keys that become metric labels"),
     "OTEL_LLM_COST_MAX_ATTRIBUTE_VALUES": ("100", "int", "distinct values kept per metric label; more become _other"),
@@ -48,6 +50,8 @@ def _parse(name: str, raw: str, kind: str) -> Any:
         return value
     if kind == "list":
         return tuple(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
+    if kind == "text":
+        return text
     if kind == "paths":
         return tuple(p.strip() for chunk in text.split(os.pathsep) for p in chunk.split(",") if p.strip())
     if kind.startswith("choice:"):
@@ -62,10 +66,11 @@ class Settings:
     """Effective configuration, read once at ``instrument()``."""
 
     __slots__ = ("anthropic_native_spans", "baggage_keys", "max_attribute_values", "metric_attributes",
-                 "prices_file", "prices_strict", "sources", "stream_usage")
+                 "prices_cache", "prices_file", "prices_strict", "sources", "stream_usage")
 
     prices_file: tuple[str, ...]
     prices_strict: bool
+    prices_cache: str
     stream_usage: bool
     metric_attributes: tuple[str, ...]
     max_attribute_values: int

@@ -70,6 +70,7 @@ COST_SOURCE = "gen_ai.usage.cost.source"
 COST_PARTS = {"input": "llm_cost.input", "output": "llm_cost.output", "cache_read": "llm_cost.cache_read",
               "cache_write": "llm_cost.cache_write"}
 PRICE_TABLE = "llm_cost.price_table"
+PRICE_SOURCE = "llm_cost.price_source"  # where the row came from: genai-prices, litellm, correction, override
 UNPRICED_REASON = "llm_cost.unpriced_reason"
 TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk"
 
@@ -243,6 +244,9 @@ class Telemetry:
         self.operation_cost = meter.create_histogram(
             "gen_ai.client.operation.cost", unit="USD", description="Cost of one GenAI call in USD",
             explicit_bucket_boundaries_advisory=list(COST_BUCKETS))
+        from .table_age import TableAgeGauge  # here: table_age imports this module's names
+
+        TableAgeGauge.track(meter, price_book.table)
 
     # -- start --------------------------------------------------------------------------------------------
 
@@ -332,6 +336,8 @@ class Telemetry:
             attrs[COST_CURRENCY] = result.currency
             attrs[COST_SOURCE] = result.source
             attrs[PRICE_TABLE] = result.price_table
+            if result.price_source:
+                attrs[PRICE_SOURCE] = result.price_source
             for part, name in COST_PARTS.items():
                 attrs[name] = getattr(result, part)
         elif result is not None:

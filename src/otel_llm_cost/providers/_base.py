@@ -146,7 +146,8 @@ class _Runtime:
 
                 settings = Settings({k: v for k, v in kwargs.items() if k not in (
                     "tracer_provider", "meter_provider", "skip_dep_check", "raise_exception_on_conflict")})
-                book = load_price_book(list(settings.prices_file), strict=settings.prices_strict)
+                book = load_price_book(list(settings.prices_file), strict=settings.prices_strict,
+                                       prices_cache=settings.prices_cache)
                 attribution = Attribution(settings.metric_attributes, settings.max_attribute_values,
                                           settings.baggage_keys)
                 self.telemetry = Telemetry(book, attribution, kwargs.get("tracer_provider"),
