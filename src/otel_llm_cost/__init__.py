@@ -16,8 +16,10 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .attribution import attributes
+    from .budgets import BudgetExceeded
+    from .budgets.status import budget_status
 
-__all__ = ["__version__", "attributes", "instrument", "uninstrument"]
+__all__ = ["BudgetExceeded", "__version__", "attributes", "budget_status", "instrument", "uninstrument"]
 
 logger = logging.getLogger("otel_llm_cost")
 
@@ -28,6 +30,14 @@ def __getattr__(name: str) -> Any:
         from .attribution import attributes
 
         return attributes
+    if name == "BudgetExceeded":
+        from .budgets import BudgetExceeded
+
+        return BudgetExceeded
+    if name == "budget_status":
+        from .budgets.status import budget_status
+
+        return budget_status
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

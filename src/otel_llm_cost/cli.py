@@ -232,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                 + ", ".join(PRICE_FIELDS))
     check.add_argument("files", nargs="+")
     check.set_defaults(func=cmd_prices_check)
+
+    from .budgets.cli import add_parser as add_budgets_parser
+
+    add_budgets_parser(sub)
     return parser
 
 

@@ -285,16 +285,18 @@ class Telemetry:
 
     # -- finish -------------------------------------------------------------------------------------------
 
-    def finish(self, call: CallRecord, error: BaseException | None = None) -> None:
-        """Price the call, set span attributes, record metrics and end the span. Never raises."""
+    def finish(self, call: CallRecord, error: BaseException | None = None) -> Cost | Unpriced | None:
+        """Price the call, set span attributes, record metrics and end the span; return the price (budgets
+        settle to it). Never raises."""
         try:
-            self._finish(call, error)
+            return self._finish(call, error)
         except Exception:
             logger.debug("otel-llm-cost: recording a call failed", exc_info=True)
             if not call.peer_span:
                 call.span.end()
+            return None
 
-    def _finish(self, call: CallRecord, error: BaseException | None) -> None:
+    def _finish(self, call: CallRecord, error: BaseException | None) -> Cost | Unpriced | None:
         duration = time.perf_counter() - call.start_perf
         span = call.span
         attrs: dict[str, Any] = {}
@@ -332,6 +334,7 @@ class Telemetry:
         self._record_metrics(call, metric_attrs, usage, result, duration)
         if not call.peer_span:
             span.end()
+        return result
 
     def _price(self, call: CallRecord, usage: Usage | None, duration: float) -> Cost | Unpriced | None:
         """The call's cost; None for a failed call that reported no usage (nothing billed, nothing unpriced)."""
