@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from redis_server import RedisServer
+
+# the simulated OpenAI and Anthropic APIs of the provider tests
+for _sdk in ("openai", "anthropic"):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / _sdk))
 
 
 @pytest.fixture
@@ -17,8 +22,3 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
-
-
-def write_budgets(path: Path, text: str) -> str:
-    path.write_text(text)
-    return str(path)
