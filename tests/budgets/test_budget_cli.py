@@ -66,6 +66,10 @@ def test_rules_are_the_alerts_budget_series(tmp_path: Path) -> None:
     check = subprocess.run([promtool, "check", "rules", str(out)], capture_output=True, text=True, timeout=60)
     assert check.returncode == 0 and "SUCCESS: 2 rules found" in check.stdout, check.stdout + check.stderr
     # The shipped daily alert fires for the service at the limit the app enforces ($20), not before.
+    series = ('gen_ai_client_cost_USD_total{service_name="checkout",deployment_environment="prod",'
+              'gen_ai_provider_name="openai",gen_ai_request_model="gpt-4o",gen_ai_cost_type="input"}')
+    firing = ('ALERTS{alertname="LLMDailyBudgetExceeded",alertstate="firing",scope="service",'
+              'service_name="checkout",severity="critical"}')
     test = tmp_path / "test.yaml"
     test.write_text(f"""
 rule_files: ["{RULES}/llm-budgets.yaml", "{RULES}/llm-cost-recording.yaml", "{RULES}/llm-cost-alerts.yaml",
@@ -75,7 +79,7 @@ evaluation_interval: 1m
 tests:
   - interval: 1m
     input_series:
-      - series: 'gen_ai_client_cost_USD_total{{service_name="checkout",deployment_environment="prod",gen_ai_provider_name="openai",gen_ai_request_model="gpt-4o",gen_ai_cost_type="input"}}'
+      - series: '{series}'
         values: '0+1x60'
     promql_expr_test:
       - expr: llm:budget_usd:daily{{scope="service"}}
@@ -90,7 +94,7 @@ tests:
       - expr: ALERTS{{alertname="LLMDailyBudgetExceeded",service_name="checkout",alertstate="firing"}}
         eval_time: 30m
         exp_samples:
-          - labels: 'ALERTS{{alertname="LLMDailyBudgetExceeded",alertstate="firing",scope="service",service_name="checkout",severity="critical"}}'
+          - labels: '{firing}'
             value: 1
 """)
     run = subprocess.run([promtool, "test", "rules", str(test)], capture_output=True, text=True, timeout=60)

@@ -23,15 +23,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ..pricing.estimate import estimate_cost
+from ..pricing.result import Cost
 from .errors import LIMIT, STORE_UNAVAILABLE, BudgetExceeded
 from .file import ANY, Budget
 from .metrics import BUDGET, OPERATION, REASON, BudgetMetrics
 from .request import max_output_tokens, request_content
-from .store import Slot, Store, StoreUnavailable, slot_key, to_nanos, to_usd
+from .store import Slot, Store, StoreUnavailable, slot_key, to_nanos, to_usd, window_prefix
 from .windows import as_utc, window_bounds, window_label
 
 if TYPE_CHECKING:
-    from ..pricing.result import Cost, Unpriced
+    from ..pricing.result import Unpriced
     from ..telemetry import CallRecord
 
 logger = logging.getLogger("otel_llm_cost")
@@ -106,7 +108,8 @@ class Guard:
         self.clock = clock
         self.metrics = BudgetMetrics(budgets, meter_provider)
         self._service = service
-        self._windows: dict[str, tuple[float, float]] = {}  # budget name -> current (start, end)
+        # budget name -> its current window: (start, end, key prefix, limit nano-USD, keep until)
+        self._windows: dict[str, tuple[float, float, str, int, float]] = {}
         self._ids = _Ids()
         self._down_until = 0.0
         self._outage_logged = False
@@ -137,12 +140,15 @@ class Guard:
             self._service = str(name) if name else os.environ.get("OTEL_SERVICE_NAME", "")
         return self._service or None
 
-    def _window(self, budget: Budget, now: float) -> tuple[float, float]:
-        bounds = self._windows.get(budget.name)
-        if bounds is None or not bounds[0] <= now < bounds[1]:
+    def _window(self, budget: Budget, now: float) -> tuple[float, float, str, int, float]:
+        """The budget's window containing ``now``, computed once per window."""
+        current = self._windows.get(budget.name)
+        if current is None or not current[0] <= now < current[1]:
             assert budget.tz is not None
-            bounds = self._windows[budget.name] = window_bounds(now, budget.window, budget.tz)
-        return bounds
+            start, end = window_bounds(now, budget.window, budget.tz)
+            current = self._windows[budget.name] = (start, end, window_prefix(budget.name, window_label(start)),
+                                                    to_nanos(budget.limit_usd), end + KEEP_WINDOW_S)
+        return current
 
     def slots(self, facts: Mapping[str, str], now: float) -> tuple[list[Budget], list[Slot], list[float]]:
         """The budgets that apply to a call with ``facts``, their counters now, and their window starts."""
@@ -151,10 +157,9 @@ class Guard:
             values = budget.match(facts)
             if values is None:
                 continue
-            start, end = self._window(budget, now)
+            start, _end, prefix, limit, keep_until = self._window(budget, now)
             budgets.append(budget)
-            slots.append(Slot(slot_key(budget.name, window_label(start), values), to_nanos(budget.limit_usd),
-                              budget.blocks, end + KEEP_WINDOW_S))
+            slots.append(Slot(slot_key(budget.name, "", values, prefix), limit, budget.blocks, keep_until))
             starts.append(start)
         return budgets, slots, starts
 
@@ -204,8 +209,6 @@ class Guard:
 
     def _maximum(self, call: CallRecord, kwargs: Mapping[str, Any]) -> tuple[int, int]:
         """(most the call can cost, what it costs even if cut short), nano-USD, at table prices."""
-        from ..pricing.estimate import estimate_cost
-
         model = call.request_model or ""
         estimate = estimate_cost(provider=call.provider, model=model, messages=request_content(kwargs),
                                  max_output_tokens=max_output_tokens(call.operation, kwargs), at=call.start_time)
@@ -230,8 +233,6 @@ class Guard:
     # -- after the call -------------------------------------------------------------------------------
 
     def settle(self, ticket: Ticket, result: Cost | Unpriced | None, error: BaseException | None) -> None:
-        from ..pricing.result import Cost
-
         if isinstance(result, Cost):
             actual = to_nanos(result.total)
         elif isinstance(error, Exception):

@@ -9,8 +9,8 @@ budget for ever.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from functools import lru_cache
+from typing import NamedTuple, Protocol
 from urllib.parse import quote, unquote
 
 NANOS_PER_USD = 1_000_000_000
@@ -26,10 +26,19 @@ def to_usd(nanos: int) -> float:
     return nanos / NANOS_PER_USD
 
 
-def slot_key(name: str, window: str, values: Sequence[tuple[str, str]]) -> str:
+def window_prefix(name: str, window: str) -> str:
+    """The key prefix of a budget's counters in one window: ``llmcost:{budgets}:<name>:<window start>:``."""
+    return f"{KEY_PREFIX}{quote(name, safe='')}:{window}:"
+
+
+@lru_cache(maxsize=8192)
+def _scope_part(key: str, value: str) -> str:
+    return f"{quote(key, safe='')}={quote(value, safe='')}"
+
+
+def slot_key(name: str, window: str, values: Sequence[tuple[str, str]], prefix: str | None = None) -> str:
     """``llmcost:{budgets}:<name>:<window start>:<k=v&...>``, every part percent-encoded."""
-    scope = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in values)
-    return f"{KEY_PREFIX}{quote(name, safe='')}:{window}:{scope}"
+    return (prefix or window_prefix(name, window)) + "&".join(_scope_part(k, v) for k, v in values)
 
 
 def parse_key(key: str) -> tuple[str, str, dict[str, str]] | None:
@@ -44,8 +53,7 @@ def parse_key(key: str) -> tuple[str, str, dict[str, str]] | None:
     return unquote(name), window, {unquote(k): unquote(v) for k, v in values.items()}
 
 
-@dataclass(frozen=True)
-class Slot:
+class Slot(NamedTuple):
     """One budget instance in one window, as a check-and-reserve sees it."""
 
     key: str
@@ -54,8 +62,7 @@ class Slot:
     expires_at: float  # epoch seconds after which the store may forget the window
 
 
-@dataclass(frozen=True)
-class Reserved:
+class Reserved(NamedTuple):
     """The outcome of a check-and-reserve: the first refusing slot (or -1) and each slot's state after it."""
 
     refused: int
