@@ -309,3 +309,20 @@ def test_bad_entries_name_file_entry_and_field(tmp_path: Path, toml: str, messag
         load_budget_file(str(path))
     assert str(path) in str(error.value) and message in str(error.value)
 
+
+
+def test_redis_store_rolls_over_and_holds_nothing_after_calls(otel: Otel, tmp_path: Path, redis_server: Any) -> None:
+    fake = FakeOpenAI()
+    clock = Clock(datetime(2026, 12, 31, 23, 59, 59, tzinfo=timezone.utc).timestamp())
+    guard = budgets(otel, tmp_path, budget("m", GPT_4O_MINI_COST + RESERVED / 2, window="month"), clock,
+                    budget_store=redis_server.url)
+    chat(fake)
+    with pytest.raises(BudgetExceeded) as refused:
+        chat(fake)
+    assert refused.value.resets_at == datetime(2027, 1, 1, tzinfo=timezone.utc)
+    clock.now += 1
+    chat(fake)
+    assert len(fake.requests) == 2
+    assert state(guard) == (pytest.approx(GPT_4O_MINI_COST, abs=1e-9), 0)  # January's counter
+    keys = sorted(k for k in redis_server.client().keys("llmcost:*") if not k.endswith("#r"))
+    assert [k.split(":")[3] for k in keys] == ["20261201T000000Z", "20270101T000000Z"]
