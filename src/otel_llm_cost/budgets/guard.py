@@ -76,11 +76,12 @@ class BudgetStatus:
 class Ticket:
     """One call's reservation; ``settle`` exactly once when the call ends."""
 
-    __slots__ = ("floor", "guard", "names", "reservation", "slots", "starts")
+    __slots__ = ("call", "floor", "guard", "names", "reservation", "slots", "starts")
 
-    def __init__(self, guard: Guard, names: list[str], slots: list[Slot], starts: list[float], reservation: str,
-                 floor: int) -> None:
+    def __init__(self, guard: Guard, call: CallRecord, names: list[str], slots: list[Slot], starts: list[float],
+                 reservation: str, floor: int) -> None:
         self.guard = guard
+        self.call = call
         self.names = names
         self.slots = slots
         self.starts = starts
@@ -99,7 +100,7 @@ class Guard:
     """Budgets, a store and the fail policy; shared by every instrumented call of the process."""
 
     def __init__(self, budgets: list[Budget], store: Store, *, fail_closed: bool = False,
-                 reservation_ttl: float = 900.0, service: str | None = None,
+                 reservation_ttl: float = 900.0, service: str | None = None, tracer_provider: Any = None,
                  meter_provider: Any = None, clock: Callable[[], float] = time.time) -> None:
         self.budgets = budgets
         self.store = store
@@ -108,6 +109,7 @@ class Guard:
         self.clock = clock
         self.metrics = BudgetMetrics(budgets, meter_provider)
         self._service = service
+        self._tracer_provider = tracer_provider
         # budget name -> its current window: (start, end, key prefix, limit nano-USD, keep until)
         self._windows: dict[str, tuple[float, float, str, int, float]] = {}
         self._ids = _Ids()
@@ -135,7 +137,8 @@ class Guard:
         if self._service is None:
             from opentelemetry import trace
 
-            resource = getattr(trace.get_tracer_provider(), "resource", None)
+            provider = self._tracer_provider or trace.get_tracer_provider()
+            resource = getattr(provider, "resource", None)
             name = getattr(resource, "attributes", {}).get("service.name")
             self._service = str(name) if name else os.environ.get("OTEL_SERVICE_NAME", "")
         return self._service or None
@@ -192,7 +195,7 @@ class Guard:
                                      limit_usd=blocking.limit_usd, requested_usd=to_usd(most), resets_at=None,
                                      reason=STORE_UNAVAILABLE) from None
             # fail open: the call goes ahead unreserved; its spend is still settled
-            return Ticket(self, [b.name for b in budgets], slots, starts, reservation, floor)
+            return Ticket(self, call, [b.name for b in budgets], slots, starts, reservation, floor)
         for budget, start, spent in zip(budgets, starts, reserved.spent, strict=True):
             self.metrics.saw(budget.name, start, spent)
         if reserved.refused >= 0:
@@ -205,7 +208,7 @@ class Guard:
         for index, budget in enumerate(budgets):
             if not budget.blocks and reserved.spent[index] + reserved.reserved[index] + most > slots[index].limit:
                 self._warn(budget, starts[index], reserved.spent[index])
-        return Ticket(self, [b.name for b in budgets], slots, starts, reservation, floor)
+        return Ticket(self, call, [b.name for b in budgets], slots, starts, reservation, floor)
 
     def _maximum(self, call: CallRecord, kwargs: Mapping[str, Any]) -> tuple[int, int]:
         """(most the call can cost, what it costs even if cut short), nano-USD, at table prices."""
@@ -235,9 +238,9 @@ class Guard:
     def settle(self, ticket: Ticket, result: Cost | Unpriced | None, error: BaseException | None) -> None:
         if isinstance(result, Cost):
             actual = to_nanos(result.total)
-        elif isinstance(error, Exception):
-            actual = 0  # the SDK raised and reported no usage: the provider answered with an error, no charge
-        else:  # no usage: cancelled, abandoned, or an unpriced model: at least the input was sent
+        elif isinstance(error, Exception) and ticket.call.first_chunk is None:
+            actual = 0  # the SDK raised before any answer and reported no usage: an error answer, no charge
+        else:  # no usage: cancelled, abandoned, broken mid-stream, or an unpriced model: the input was sent
             actual = ticket.floor
         try:
             spent = self._store_call(self.store.settle, ticket.slots, ticket.reservation, actual, False)

@@ -62,7 +62,7 @@ def open_store(url: str) -> Store:
 
 
 def load_guard(files: Sequence[str], *, strict: bool, store_url: str, fail_closed: bool,
-               reservation_ttl: float, meter_provider: Any = None) -> Guard | None:
+               reservation_ttl: float, tracer_provider: Any = None, meter_provider: Any = None) -> Guard | None:
     """The process's guard, or None when there is nothing to enforce (no file, or a bad one not in strict)."""
     try:
         budgets = load_budget_files(list(files))
@@ -77,4 +77,4 @@ def load_guard(files: Sequence[str], *, strict: bool, store_url: str, fail_close
                        ", ".join(files))
         return None
     return Guard(budgets, open_store(store_url), fail_closed=fail_closed, reservation_ttl=reservation_ttl,
-                 meter_provider=meter_provider)
+                 tracer_provider=tracer_provider, meter_provider=meter_provider)

@@ -168,6 +168,7 @@ class _Runtime:
                                             store_url=settings.budget_store,
                                             fail_closed=settings.budget_fail == "closed",
                                             reservation_ttl=settings.budget_reservation_ttl,
+                                            tracer_provider=kwargs.get("tracer_provider"),
                                             meter_provider=kwargs.get("meter_provider"))
             self.users.add(name)
             return self.telemetry
