@@ -326,3 +326,17 @@ def test_redis_store_rolls_over_and_holds_nothing_after_calls(otel: Otel, tmp_pa
     assert state(guard) == (pytest.approx(GPT_4O_MINI_COST, abs=1e-9), 0)  # January's counter
     keys = sorted(k for k in redis_server.client().keys("llmcost:*") if not k.endswith("#r"))
     assert [k.split(":")[3] for k in keys] == ["20261201T000000Z", "20270101T000000Z"]
+
+
+def test_stream_broken_after_its_first_chunk_settles_at_its_input_cost(otel: Otel, tmp_path: Path) -> None:
+    fake = FakeOpenAI()
+    guard = budgets(otel, tmp_path, budget("svc", 1.0), Clock(DEC_7))
+    floor = estimate_cost(provider="openai", model="gpt-4o-mini",
+                          messages=request_content({"messages": MESSAGES}), max_output_tokens=MAX_TOKENS).low_usd
+    fake.break_stream_after = 2  # two chunks arrive, then the connection drops: no usage ever comes
+    received = []
+    with pytest.raises(Exception) as broken:  # whichever error this SDK version raises mid-stream
+        for chunk in chat(fake, stream=True):
+            received.append(chunk)
+    assert received and not isinstance(broken.value, BudgetExceeded)
+    assert state(guard) == (pytest.approx(floor, abs=1e-9), 0)
