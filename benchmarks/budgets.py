@@ -6,8 +6,8 @@ directory, like the tests), each instrumented with two matching block budgets (a
 ``"*"`` budget, limits never reached). In each process, batches of calls with the guard alternate with
 batches with it switched off (``RUNTIME.guard = None``: exactly the state without a budget file), on the same
 SDK, mock transport and OpenTelemetry providers, so the added cost is the median of paired differences.
-Wall time, not CPU time: the Redis round trips are waiting, not computing. Also times the call path's one
-check without a budget file (``RUNTIME.guard is not None``). Not a test.
+Wall time (the Redis round trips are waiting, not computing) and the app process's CPU time. Also times the
+call path's one check without a budget file (``RUNTIME.guard is not None``). Not a test.
 
     python benchmarks/budgets.py [--rounds 3] [--batches 15] [--calls 200]
 """
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import _timing
-from _timing import paired_added, per_call_us
+from _timing import paired_added
 
 HERE = Path(__file__).resolve().parent
 BUDGETS = """
@@ -65,16 +65,18 @@ def child(store: str, calls: int, batches: int) -> None:
     with otel_llm_cost.attributes(user_id="u-42"):
         for _ in range(50):
             call()  # warm up: price resolution, script loading, connections
-        off: list[float] = []
-        on: list[float] = []
+        out: dict[str, list[float]] = {"off": [], "on": [], "off_cpu": [], "on_cpu": []}
         for _ in range(batches):
-            RUNTIME.guard = None
-            off += per_call_us(call, calls, 1, time.perf_counter)
-            RUNTIME.guard = guard
-            on += per_call_us(call, calls, 1, time.perf_counter)
+            for state, active in (("off", None), ("on", guard)):
+                RUNTIME.guard = active
+                wall, cpu = time.perf_counter(), time.process_time()
+                for _ in range(calls):
+                    call()
+                out[state].append((time.perf_counter() - wall) / calls * 1e6)
+                out[f"{state}_cpu"].append((time.process_time() - cpu) / calls * 1e6)
     status = guard.status({"service": "bench", "user_id": "u-42"})
     assert status and status[0].reserved_usd == 0 and status[0].spent_usd > 0
-    print(json.dumps({"off": off, "on": on}))
+    print(json.dumps(out))
 
 
 def free_port() -> int:
@@ -124,6 +126,7 @@ def main() -> None:
         server, url = start_redis(tmp)
         try:
             pairs: dict[str, list[tuple[float, float]]] = {"memory": [], "redis": []}
+            cpu_pairs: dict[str, list[tuple[float, float]]] = {"memory": [], "redis": []}
             for round_no in range(args.rounds):
                 for store in pairs:
                     env = {**os.environ, **_timing.CHILD_ENV, "OTEL_SERVICE_NAME": "bench",
@@ -136,6 +139,7 @@ def main() -> None:
                         raise SystemExit(f"{store} failed:\n{done.stderr[-3000:]}")
                     got: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
                     pairs[store] += list(zip(got["off"], got["on"], strict=True))
+                    cpu_pairs[store] += list(zip(got["off_cpu"], got["on_cpu"], strict=True))
                     print(f"round {round_no + 1}/{args.rounds} {store}: no budgets "
                           f"{statistics.median(got['off']):.1f} us, with budgets {statistics.median(got['on']):.1f} "
                           "us per call", flush=True)
@@ -144,10 +148,13 @@ def main() -> None:
             server.wait()
     base = statistics.median(off for store in pairs.values() for off, _on in store)
     print(f"\ninstrumented call, no budget file (mock transport, wall time): {base:.1f} us")
+    cpu_base = statistics.median(off for store in cpu_pairs.values() for off, _on in store)
+    print(f"  (CPU time of this process: {cpu_base:.1f} us)")
     for store, values in pairs.items():
         added = paired_added(values)
-        print(f"  + budget guard, {store} store (2 matching budgets): {added:+.1f} us per call "
-              f"({added / base * 100:+.1f}%)")
+        cpu = paired_added(cpu_pairs[store])
+        print(f"  + budget guard, {store} store (2 matching budgets): {added:+.1f} us per call wall "
+              f"({added / base * 100:+.1f}%), {cpu:+.1f} us CPU of the app process")
     print(f"  without a budget file the call path checks one attribute: {check_cost_ns():.0f} ns per call")
 
 
