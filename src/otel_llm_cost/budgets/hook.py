@@ -26,8 +26,11 @@ class _Observer(Protocol):
     def detach(self) -> None: ...
 
 
-def reserve(guard: Guard, observer: _Observer, kwargs: Mapping[str, Any]) -> Ticket | None:
-    """Check-and-reserve for the call ``observer`` has started; raises ``BudgetExceeded`` after recording it."""
+def reserve(guard: Guard | None, observer: _Observer, kwargs: Mapping[str, Any]) -> Ticket | None:
+    """Check-and-reserve for the call ``observer`` has started; raises ``BudgetExceeded`` after recording it.
+    (``guard`` None: budgets were switched off meanwhile, e.g. by ``uninstrument()`` in another thread.)"""
+    if guard is None:
+        return None
     try:
         return guard.check(observer.call, kwargs)
     except BudgetExceeded as refused:
