@@ -48,7 +48,8 @@ class _Ids:
 
     def __init__(self) -> None:
         self._renew()
-        os.register_at_fork(after_in_child=self._renew)
+        if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+            os.register_at_fork(after_in_child=self._renew)
 
     def _renew(self) -> None:
         self._prefix = os.urandom(6).hex()
@@ -56,6 +57,9 @@ class _Ids:
 
     def next(self) -> str:
         return f"{self._prefix}{next(self._counter):x}"
+
+
+_IDS = _Ids()  # one per process (a fork hook registered once)
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,6 @@ class Guard:
         self._tracer_provider = tracer_provider
         # budget name -> its current window: (start, end, key prefix, limit nano-USD, keep until)
         self._windows: dict[str, tuple[float, float, str, int, float]] = {}
-        self._ids = _Ids()
         self._down_until = 0.0
         self._outage_logged = False
         self._pending: deque[tuple[list[Slot], str, int]] = deque(maxlen=MAX_PENDING)
@@ -182,7 +185,7 @@ class Guard:
         if not slots:
             return None
         most, floor = self._maximum(call, kwargs)
-        reservation = self._ids.next()
+        reservation = _IDS.next()
         try:
             reserved = self._store_call(self.store.reserve, slots, most, reservation, now, self.reservation_ttl)
         except StoreUnavailable:
