@@ -340,3 +340,19 @@ def test_stream_broken_after_its_first_chunk_settles_at_its_input_cost(otel: Ote
             received.append(chunk)
     assert received and not isinstance(broken.value, BudgetExceeded)
     assert state(guard) == (pytest.approx(floor, abs=1e-9), 0)
+
+
+def test_spend_of_calls_let_through_during_an_outage_is_added_when_the_store_is_back(
+        otel: Otel, tmp_path: Path, redis_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import otel_llm_cost.budgets.guard as guard_module
+
+    monkeypatch.setattr(guard_module, "RETRY_AFTER_S", 0.0)  # try the store again at the very next call
+    fake = FakeOpenAI()
+    guard = budgets(otel, tmp_path, budget("svc", 1.0), Clock(DEC_7), budget_store=redis_server.url)
+    chat(fake)  # reserved and settled
+    redis_server.stop()
+    chat(fake)  # fail open: sent unreserved, its settlement waits
+    redis_server.start()  # no persistence: the first call's spend is gone with the old server
+    chat(fake)  # reserved and settled; then the waiting settlement is delivered
+    assert len(fake.requests) == 3
+    assert state(guard) == (pytest.approx(2 * GPT_4O_MINI_COST, abs=2e-9), 0)

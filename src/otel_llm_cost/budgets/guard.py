@@ -80,12 +80,13 @@ class BudgetStatus:
 class Ticket:
     """One call's reservation; ``settle`` exactly once when the call ends."""
 
-    __slots__ = ("call", "floor", "guard", "names", "reservation", "slots", "starts")
+    __slots__ = ("call", "floor", "guard", "held", "names", "reservation", "slots", "starts")
 
     def __init__(self, guard: Guard, call: CallRecord, names: list[str], slots: list[Slot], starts: list[float],
-                 reservation: str, floor: int) -> None:
+                 reservation: str, floor: int, held: bool = True) -> None:
         self.guard = guard
         self.call = call
+        self.held = held  # False: let through unreserved while the store was unreachable (fail open)
         self.names = names
         self.slots = slots
         self.starts = starts
@@ -118,7 +119,7 @@ class Guard:
         self._windows: dict[str, tuple[float, float, str, int, float]] = {}
         self._down_until = 0.0
         self._outage_logged = False
-        self._pending: deque[tuple[list[Slot], str, int]] = deque(maxlen=MAX_PENDING)
+        self._pending: deque[tuple[list[Slot], str, int, bool]] = deque(maxlen=MAX_PENDING)
         self._flushing = threading.Lock()
         self._logged: set[tuple[str, ...]] = set()
 
@@ -198,7 +199,7 @@ class Guard:
                                      limit_usd=blocking.limit_usd, requested_usd=to_usd(most), resets_at=None,
                                      reason=STORE_UNAVAILABLE) from None
             # fail open: the call goes ahead unreserved; its spend is still settled
-            return Ticket(self, call, [b.name for b in budgets], slots, starts, reservation, floor)
+            return Ticket(self, call, [b.name for b in budgets], slots, starts, reservation, floor, held=False)
         for budget, start, spent in zip(budgets, starts, reserved.spent, strict=True):
             self.metrics.saw(budget.name, start, spent)
         if reserved.refused >= 0:
@@ -249,7 +250,9 @@ class Guard:
             spent = self._store_call(self.store.settle, ticket.slots, ticket.reservation, actual, False)
         except StoreUnavailable:
             self.metrics.store_unavailable.add(1, {OPERATION: "settle"})
-            self._pending.append((ticket.slots, ticket.reservation, actual))
+            # retried later; a held reservation's retry counts only if still held (never twice), an unheld
+            # call's spend is added as is
+            self._pending.append((ticket.slots, ticket.reservation, actual, ticket.held))
             return
         for name, start, value in zip(ticket.names, ticket.starts, spent, strict=True):
             self.metrics.saw(name, start, value)
@@ -278,16 +281,16 @@ class Guard:
         return result
 
     def _flush(self) -> None:
-        """Deliver settlements that failed earlier (as retries: never counted twice)."""
+        """Deliver settlements that failed earlier."""
         if not self._flushing.acquire(blocking=False):
             return
         try:
             while self._pending:
-                slots, reservation, actual = self._pending.popleft()
+                slots, reservation, actual, held = self._pending.popleft()
                 try:
-                    self.store.settle(slots, reservation, actual, True)
+                    self.store.settle(slots, reservation, actual, held)
                 except Exception:
-                    self._pending.appendleft((slots, reservation, actual))
+                    self._pending.appendleft((slots, reservation, actual, held))
                     return
         finally:
             self._flushing.release()
