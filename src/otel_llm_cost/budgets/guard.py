@@ -234,8 +234,9 @@ class Guard:
     def _warn(self, budget: Budget, start: float, spent: int) -> None:
         self.metrics.warned.add(1, {BUDGET: budget.name})
         self._log_once(("warn", budget.name, str(start)), "otel-llm-cost: budget %r (warn only) is exceeded in "
-                       "the window starting %s: spent $%.6f of $%.2f", budget.name, as_utc(start).isoformat(),
-                       to_usd(spent), budget.limit_usd)
+                       "the window starting %s: spent $%.6f of $%.2f, and a call whose maximum does not fit went "
+                       "ahead (logged once per window; counted in llm_cost.budget.warned)", budget.name,
+                       as_utc(start).isoformat(), to_usd(spent), budget.limit_usd)
 
     # -- after the call -------------------------------------------------------------------------------
 
