@@ -18,7 +18,6 @@ from fake_openai import GPT_4O_MINI_COST, FakeOpenAI, http
 import otel_llm_cost
 from otel_llm_cost import BudgetExceeded, attributes, budget_status
 from otel_llm_cost.budgets.guard import Guard
-from otel_llm_cost.budgets.request import request_content
 from otel_llm_cost.pricing.estimate import estimate_cost
 from otel_llm_cost.providers._base import RUNTIME
 from telemetry_fixtures import Otel
@@ -26,8 +25,8 @@ from telemetry_fixtures import Otel
 MESSAGES = [{"role": "user", "content": "Capital of France? Answer in JSON."}]
 MAX_TOKENS = 300
 # what the guard reserves for one such call (gpt-4o-mini), and what the simulated API then bills
-RESERVED = estimate_cost(provider="openai", model="gpt-4o-mini", messages=request_content({"messages": MESSAGES}),
-                         max_output_tokens=MAX_TOKENS).high_usd or 0.0
+REQUEST = {"model": "gpt-4o-mini", "messages": MESSAGES, "max_tokens": MAX_TOKENS}  # what chat() sends
+RESERVED = estimate_cost(provider="openai", model="gpt-4o-mini", messages=REQUEST).high_usd or 0.0
 DEC_7 = datetime(2026, 12, 7, 12, tzinfo=timezone.utc).timestamp()
 
 
@@ -154,8 +153,7 @@ def test_sdk_error_releases_the_reservation(otel: Otel, tmp_path: Path) -> None:
 def test_abandoned_and_cancelled_calls_settle_at_their_input_cost(otel: Otel, tmp_path: Path) -> None:
     fake = FakeOpenAI()
     guard = budgets(otel, tmp_path, budget("svc", 1.0), Clock(DEC_7))
-    floor = estimate_cost(provider="openai", model="gpt-4o-mini",
-                          messages=request_content({"messages": MESSAGES}), max_output_tokens=MAX_TOKENS).low_usd
+    floor = estimate_cost(provider="openai", model="gpt-4o-mini", messages=REQUEST).low_usd
     assert floor
     stream = chat(fake, stream=True, stream_options={"include_usage": False})
     next(iter(stream))
@@ -331,8 +329,7 @@ def test_redis_store_rolls_over_and_holds_nothing_after_calls(otel: Otel, tmp_pa
 def test_stream_broken_after_its_first_chunk_settles_at_its_input_cost(otel: Otel, tmp_path: Path) -> None:
     fake = FakeOpenAI()
     guard = budgets(otel, tmp_path, budget("svc", 1.0), Clock(DEC_7))
-    floor = estimate_cost(provider="openai", model="gpt-4o-mini",
-                          messages=request_content({"messages": MESSAGES}), max_output_tokens=MAX_TOKENS).low_usd
+    floor = estimate_cost(provider="openai", model="gpt-4o-mini", messages=REQUEST).low_usd
     fake.break_stream_after = 2  # two chunks arrive, then the connection drops: no usage ever comes
     received = []
     with pytest.raises(Exception) as broken:  # whichever error this SDK version raises mid-stream

@@ -28,7 +28,6 @@ from ..pricing.result import Cost
 from .errors import LIMIT, STORE_UNAVAILABLE, BudgetExceeded
 from .file import ANY, Budget
 from .metrics import BUDGET, OPERATION, REASON, BudgetMetrics
-from .request import max_output_tokens, request_content
 from .store import Slot, Store, StoreUnavailable, slot_key, to_nanos, to_usd, window_prefix
 from .windows import as_utc, window_bounds, window_label
 
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("otel_llm_cost")
 
+NO_OUTPUT_OPERATIONS = ("embeddings",)  # billed for input only
 KEEP_WINDOW_S = 86400.0  # the store keeps a window's counters this long after it ends (for `budgets status`)
 RETRY_AFTER_S = 1.0  # after a store failure, calls do not wait on the store again for this long
 MAX_PENDING = 10000  # undelivered settlements kept for retry
@@ -217,8 +217,15 @@ class Guard:
     def _maximum(self, call: CallRecord, kwargs: Mapping[str, Any]) -> tuple[int, int]:
         """(most the call can cost, what it costs even if cut short), nano-USD, at table prices."""
         model = call.request_model or ""
-        estimate = estimate_cost(provider=call.provider, model=model, messages=request_content(kwargs),
-                                 max_output_tokens=max_output_tokens(call.operation, kwargs), at=call.start_time)
+        try:  # the whole request: its content, system prompt, tools, output limit and choice count all count
+            estimate = estimate_cost(provider=call.provider, model=model, messages=dict(kwargs),
+                                     max_output_tokens=0 if call.operation in NO_OUTPUT_OPERATIONS else None,
+                                     at=call.start_time)
+        except Exception as error:
+            self._log_once(("estimate", call.provider, model), "otel-llm-cost: budgets cannot estimate calls to %s "
+                           "model %r (%s: %s): they are let through while the budget is not yet spent",
+                           call.provider, model, type(error).__name__, error)
+            return 0, 0
         if estimate.low_usd is None:
             self._log_once(("unpriced", call.provider, model), "otel-llm-cost: budgets cannot price calls to %s "
                            "model %r (%s): they are let through while the budget is not yet spent",
