@@ -353,3 +353,12 @@ def test_spend_of_calls_let_through_during_an_outage_is_added_when_the_store_is_
     chat(fake)  # reserved and settled; then the waiting settlement is delivered
     assert len(fake.requests) == 3
     assert state(guard) == (pytest.approx(2 * GPT_4O_MINI_COST, abs=2e-9), 0)
+
+
+def test_embeddings_reserve_their_input_only(otel: Otel, tmp_path: Path) -> None:
+    fake = FakeOpenAI()
+    guard = budgets(otel, tmp_path, budget("svc", 0.00001), Clock(DEC_7))  # far below any output bound
+    fake.client().embeddings.create(model="text-embedding-3-small", input=["budgets", "stop the spend"])
+    (span,) = otel.finished()
+    cost = span.attributes["gen_ai.usage.cost.amount"]
+    assert cost > 0 and state(guard, model="text-embedding-3-small") == (pytest.approx(cost, abs=1e-9), 0)
