@@ -362,3 +362,17 @@ def test_embeddings_reserve_their_input_only(otel: Otel, tmp_path: Path) -> None
     (span,) = otel.finished()
     cost = span.attributes["gen_ai.usage.cost.amount"]
     assert cost > 0 and state(guard, model="text-embedding-3-small") == (pytest.approx(cost, abs=1e-9), 0)
+
+
+def test_a_hold_never_settled_expires_after_the_reservation_ttl(otel: Otel, tmp_path: Path) -> None:
+    fake = FakeOpenAI()
+    clock = Clock(DEC_7)
+    guard = budgets(otel, tmp_path, budget("svc", RESERVED * 1.5), clock, budget_reservation_ttl="60")
+    held = chat(fake, stream=True)  # an open stream kept by the app: its call has not ended, its hold stays
+    assert state(guard)[1] == pytest.approx(RESERVED, abs=1e-9)
+    with pytest.raises(BudgetExceeded):
+        chat(fake)
+    clock.now += 61  # as if the process holding it had died: the hold expires
+    assert state(guard) == (0, 0)
+    chat(fake, stream=True).close()
+    assert len(fake.requests) == 2 and held is not None
