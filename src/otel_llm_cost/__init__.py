@@ -16,16 +16,19 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .attribution import attributes
+    from .budgets import BudgetExceeded
+    from .budgets.status import budget_status
     from .pricing.estimate import Estimate, estimate_cost
     from .tracking import Spend, track
 
-__all__ = ["Estimate", "Spend", "__version__", "attributes", "estimate_cost", "instrument", "track",
-           "uninstrument"]
+__all__ = ["BudgetExceeded", "Estimate", "Spend", "__version__", "attributes", "budget_status", "estimate_cost",
+           "instrument", "track", "uninstrument"]
 
 # Public names imported on first use (module, attribute).
 _LAZY = {"attributes": ("attribution", "attributes"), "track": ("tracking", "track"),
          "Spend": ("tracking", "Spend"), "estimate_cost": ("pricing.estimate", "estimate_cost"),
-         "Estimate": ("pricing.estimate", "Estimate")}
+         "Estimate": ("pricing.estimate", "Estimate"), "BudgetExceeded": ("budgets", "BudgetExceeded"),
+         "budget_status": ("budgets.status", "budget_status")}
 
 logger = logging.getLogger("otel_llm_cost")
 

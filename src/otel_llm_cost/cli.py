@@ -235,6 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_prices import register as register_prices
 
     register_prices(prices_sub)
+
+    from .budgets.cli import add_parser as add_budgets_parser
+
+    add_budgets_parser(sub)
     return parser
 
 

@@ -341,6 +341,9 @@ def run_doctor(out: TextIO | None = None, env: Mapping[str, str] | None = None, 
     _exporters(report, env)
     files = _settings(report, env)
     _prices(report, files, env, today)
+    from .budgets.doctor import budget_checks
+
+    report.section("Budgets").extend(budget_checks(env))
     _peers(report)
     if prometheus:
         _prometheus(report, prometheus)

@@ -295,16 +295,18 @@ class Telemetry:
 
     # -- finish -------------------------------------------------------------------------------------------
 
-    def finish(self, call: CallRecord, error: BaseException | None = None) -> None:
-        """Price the call, set span attributes, record metrics and end the span. Never raises."""
+    def finish(self, call: CallRecord, error: BaseException | None = None) -> Cost | Unpriced | None:
+        """Price the call, set span attributes, record metrics and end the span; return the price (budgets
+        settle to it). Never raises."""
         try:
-            self._finish(call, error)
+            return self._finish(call, error)
         except Exception:
             logger.debug("otel-llm-cost: recording a call failed", exc_info=True)
             if not call.peer_span:
                 call.span.end()
+            return None
 
-    def _finish(self, call: CallRecord, error: BaseException | None) -> None:
+    def _finish(self, call: CallRecord, error: BaseException | None) -> Cost | Unpriced | None:
         duration = time.perf_counter() - call.start_perf
         span = call.span
         attrs: dict[str, Any] = {}
@@ -355,6 +357,7 @@ class Telemetry:
                          call.error_type is not None, usage, result)
         if not call.peer_span:
             span.end()
+        return result
 
     def _warn_invalid(self, call: CallRecord, problem: str) -> None:
         """Say once per (provider, model, problem) that a response's usage was invalid and not recorded."""
