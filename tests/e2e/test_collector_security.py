@@ -189,6 +189,15 @@ def test_tls_without_a_certificate_is_a_config_error(otelcol: Path, tmp_path: Pa
     assert "tls: TLS configuration must include both certificate and key" in result.stderr
 
 
+def test_a_missing_certificate_file_stops_the_collector_naming_it(otelcol: Path, tmp_path: Path) -> None:
+    collector = Collector(otelcol, tmp_path, env={
+        "OTELCOL_OTLP_TLS": "true", "OTELCOL_OTLP_TLS_CERT_FILE": str(tmp_path / "renamed-server.pem"),
+        "OTELCOL_OTLP_TLS_KEY_FILE": str(tmp_path / "renamed-server.key")})
+    with pytest.raises(RuntimeError, match="exited") as failure:
+        collector.start()
+    assert "renamed-server.pem: no such file or directory" in str(failure.value)
+
+
 def test_a_typo_in_a_switch_is_a_config_error_naming_the_value(otelcol: Path, tmp_path: Path) -> None:
     result = Collector(otelcol, tmp_path, env={"OTELCOL_OTLP_BEARER_AUTH": "yes"}).validate()
     assert result.returncode != 0
