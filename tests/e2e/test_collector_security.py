@@ -37,6 +37,7 @@ from stack import COLLECTOR_CONFIG, LOOPBACK, REPO, Collector, Prometheus, free_
 REMOTE_WRITE_OVERLAYS = {name: REPO / "collector-config" / "remote-write" / f"{name}.yaml"
                          for name in ("basic-auth", "bearer-token", "sigv4")}
 PROTOCOLS = ("http", "grpc")
+COST_APP = Path(__file__).with_name("cost_app.py")
 # Hermetic AWS credentials: static and fake, no shared config files, never the instance-metadata service.
 FAKE_AWS = {"AWS_ACCESS_KEY_ID": "AKIDOTELLLMCOSTTEST", "AWS_SECRET_ACCESS_KEY": "fake-secret-for-tests",
             "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": "/nonexistent/aws-config",
@@ -135,6 +136,31 @@ def test_otlp_without_the_token_is_refused_and_with_it_accepted(otelcol: Path, p
         assert probe_cases(prometheus, expected="previous-token") == {"current-token", "previous-token"}
     finally:
         collector.stop()
+
+
+def test_an_instrumented_app_sending_the_token_gets_its_cost_through(stack_factory: Any, tmp_path: Path) -> None:
+    """The real path: an app under opentelemetry-instrument with OTEL_EXPORTER_OTLP_HEADERS (a literal space
+    after Bearer), over OTLP/HTTP (gRPC is covered by the probes above)."""
+    protocol = "http/protobuf"
+    tokens = tmp_path / "otlp-tokens"
+    tokens.write_text("app-token\n")
+    stack = stack_factory(with_alertmanager=False, collector_env={
+        "OTELCOL_OTLP_BEARER_AUTH": "true", "OTELCOL_OTLP_BEARER_TOKEN_FILE": str(tokens)})
+    endpoint = stack.collector.otlp_http_endpoint if protocol == "http/protobuf" else stack.collector.otlp_grpc_endpoint
+    common = {"OTEL_EXPORTER_OTLP_PROTOCOL": protocol, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint}
+    refused = stack.run_instrumented_app(COST_APP, ["--out", str(tmp_path / "refused.json"), "--rounds", "1"],
+                                         service_name="app-without-token", **common)
+    assert "Failed to export" in refused.stderr, refused.stderr
+    accepted = stack.run_instrumented_app(COST_APP, ["--out", str(tmp_path / "accepted.json"), "--rounds", "1"],
+                                          service_name="app-with-token", **common,
+                                          OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer app-token")
+    assert "Failed to export" not in accepted.stderr, accepted.stderr
+    calls = json.loads((tmp_path / "accepted.json").read_text())["calls"]
+    expected = sum(call["cost"] for call in calls if call["cost"] is not None)
+    assert expected > 0
+    stack.wait_for('sum(gen_ai_client_cost_USD_total{service_name="app-with-token"})',
+                   lambda r: bool(r) and abs(float(r[0]["value"][1]) - expected) <= 1e-9 * expected)
+    assert stack.query('gen_ai_client_cost_USD_total{service_name="app-without-token"}') == []
 
 
 def test_bearer_auth_without_a_token_file_stops_the_collector_naming_the_setting(otelcol: Path,
