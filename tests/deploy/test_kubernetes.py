@@ -100,6 +100,8 @@ BROKEN = {
     "bad label": ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, labels: {'bad label': v}}\n",
                   "metadata.labels"),
     "bad key": ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {'a/b.json': '{}'}\n", "data[a/b.json]"),
+    "misspelt pod field": ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n"
+                           "spec: {template: {spec: {containerz: []}}}\n", 'unknown field "containerz"'),
     "record and alert": ("apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata: {name: x}\n"
                          "spec:\n  groups:\n  - name: g\n    rules:\n    - {record: a, alert: B, expr: up}\n",
                          "exactly one of record and alert"),

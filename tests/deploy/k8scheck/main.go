@@ -5,6 +5,8 @@
 // time. It prints one line per document and exits 1 on the first file with a problem.
 //
 //	k8scheck manifests deploy/kubernetes/prometheus-rules.yaml ...   ConfigMap and PrometheusRule documents
+//	                                                                 (and what the chart renders: Deployment,
+//	                                                                 Service, ServiceAccount, ServiceMonitor)
 //	k8scheck helm-values deploy/kubernetes/collector-values.yaml     the chart keys that are Kubernetes types
 package main
 
@@ -18,6 +20,7 @@ import (
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	yamlv2 "go.yaml.in/yaml/v2"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -103,6 +106,14 @@ func checkManifests(file string, data []byte) error {
 			what, err = checkConfigMap(doc)
 		case meta.APIVersion == monitoringv1.SchemeGroupVersion.String() && meta.Kind == monitoringv1.PrometheusRuleKind:
 			what, err = checkPrometheusRule(doc)
+		case meta.APIVersion == "apps/v1" && meta.Kind == "Deployment":
+			what, err = checkStrict(doc, &appsv1.Deployment{})
+		case meta.APIVersion == "v1" && meta.Kind == "Service":
+			what, err = checkStrict(doc, &corev1.Service{})
+		case meta.APIVersion == "v1" && meta.Kind == "ServiceAccount":
+			what, err = checkStrict(doc, &corev1.ServiceAccount{})
+		case meta.APIVersion == monitoringv1.SchemeGroupVersion.String() && meta.Kind == monitoringv1.ServiceMonitorsKind:
+			what, err = checkStrict(doc, &monitoringv1.ServiceMonitor{})
 		default:
 			err = fmt.Errorf("unexpected apiVersion/kind %q/%q", meta.APIVersion, meta.Kind)
 		}
@@ -117,8 +128,29 @@ func checkManifests(file string, data []byte) error {
 	return nil
 }
 
+// checkObjectMeta: every kind here is namespaced, and a namespace is optional (kubectl -n gives it).
 func checkObjectMeta(meta *metav1.ObjectMeta) field.ErrorList {
-	return apivalidation.ValidateObjectMeta(meta, false, apivalidation.NameIsDNSSubdomain, field.NewPath("metadata"))
+	return apivalidation.ValidateObjectMeta(meta, meta.Namespace != "", apivalidation.NameIsDNSSubdomain,
+		field.NewPath("metadata"))
+}
+
+// object is what every Kubernetes object type has: its ObjectMeta.
+type object interface{ GetObjectMeta() metav1.Object }
+
+// checkStrict decodes the other kinds a chart renders (Deployment, Service, ServiceAccount, ServiceMonitor)
+// strictly and checks their metadata.
+func checkStrict(doc []byte, into object) (string, error) {
+	if err := yaml.UnmarshalStrict(doc, into); err != nil {
+		return "", err
+	}
+	meta, ok := into.GetObjectMeta().(*metav1.ObjectMeta)
+	if !ok {
+		return "", errors.New("no ObjectMeta")
+	}
+	if errs := checkObjectMeta(meta); len(errs) > 0 {
+		return "", fmt.Errorf("%s: %w", meta.Name, errs.ToAggregate())
+	}
+	return fmt.Sprintf("%T %s", into, meta.Name), nil
 }
 
 func checkConfigMap(doc []byte) (string, error) {
