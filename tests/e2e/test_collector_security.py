@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import shutil
 import ssl
 import subprocess
 import threading
@@ -134,6 +136,56 @@ def test_otlp_without_the_token_is_refused_and_with_it_accepted(otelcol: Path, p
         assert send_probe(url, protocol, "current-token", token="current-token")
         assert send_probe(url, protocol, "previous-token", token="previous-token")  # rotation: both valid
         assert probe_cases(prometheus, expected="previous-token") == {"current-token", "previous-token"}
+    finally:
+        collector.stop()
+
+
+def _secret_volume(directory: Path, version: str, token: str) -> None:
+    """Write the token the way the kubelet updates a Secret volume: a new timestamped directory, then an
+    atomic swap of the ``..data`` symlink that the key's own symlink goes through."""
+    data = directory / f"..{version}"
+    data.mkdir()
+    (data / "otlp-tokens").write_text(token + "\n")
+    current = directory / "..data"
+    previous = directory / os.readlink(current) if current.is_symlink() else None
+    link = directory / "..data_tmp"
+    link.symlink_to(data.name)
+    link.replace(current)
+    if previous is not None:  # the kubelet then removes the old version
+        shutil.rmtree(previous)
+    key = directory / "otlp-tokens"
+    if not key.is_symlink():
+        key.symlink_to("..data/otlp-tokens")
+
+
+@pytest.mark.parametrize("update", ["file moved in", "kubernetes secret volume"])
+def test_a_rewritten_token_file_takes_effect_without_a_restart(otelcol: Path, prometheus: Prometheus,
+                                                               tmp_path: Path, update: str) -> None:
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    tokens = secrets / "otlp-tokens"
+    if update == "kubernetes secret volume":
+        _secret_volume(secrets, "v1", "first-token")
+    else:
+        tokens.write_text("first-token\n")
+    collector = start_collector(otelcol, tmp_path, {
+        "OTELCOL_PROMETHEUS_RW_ENDPOINT": prometheus.remote_write_url,
+        "OTELCOL_OTLP_BEARER_AUTH": "true", "OTELCOL_OTLP_BEARER_TOKEN_FILE": str(tokens)})
+    try:
+        url = endpoint(collector, "http")
+        assert send_probe(url, "http", "first", token="first-token")
+        if update == "kubernetes secret volume":
+            _secret_volume(secrets, "v2", "second-token")
+        else:
+            replacement = secrets / "otlp-tokens.new"
+            replacement.write_text("second-token\n")
+            replacement.replace(tokens)  # how most secret tools update a file: a new file moved in
+        deadline = time.monotonic() + 15
+        while not send_probe(url, "http", "second", token="second-token", timeout=1):
+            assert time.monotonic() < deadline, "the rewritten token file was not picked up:\n" + collector.log()
+            time.sleep(0.5)
+        assert not send_probe(url, "http", "first-after-rotation", token="first-token")
+        assert probe_cases(prometheus, expected="second") == {"first", "second"}
     finally:
         collector.stop()
 
