@@ -17,6 +17,9 @@ import pytest
 import yaml
 from go_checker import require_checker, required
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+from stack import find_binary
+
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "kubernetes"
 RULES = ROOT / "prometheus" / "rules"
@@ -153,9 +156,6 @@ def test_every_setting_the_values_give_is_one_the_config_reads() -> None:
 
 @pytest.mark.parametrize("overlay", [None, *(path.stem for path in OVERLAYS)])
 def test_the_chart_config_validates_with_the_values_environment(overlay: str | None, tmp_path: Path) -> None:
-    sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-    from stack import find_binary
-
     otelcol = find_binary("otelcol")
     if otelcol is None:
         required("the collector is not built: run scripts/build-collector.sh")

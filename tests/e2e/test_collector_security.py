@@ -286,7 +286,8 @@ def test_a_typo_in_a_switch_is_a_config_error_naming_the_value(otelcol: Path, tm
 class GuardedPrometheus(Prometheus):
     """Prometheus whose every endpoint, remote write included, wants TLS and basic auth (--web.config.file)."""
 
-    def __init__(self, binary: Path, workdir: Path, server: KeyPair, ca: Path, user: str, password: str) -> None:
+    def __init__(self, binary: Path, workdir: Path, server: KeyPair, ca: Path, user: str, password: str,
+                 *, verify_queries: bool = True) -> None:
         import bcrypt
 
         web_config = workdir / "web-config.yml"
@@ -298,6 +299,8 @@ class GuardedPrometheus(Prometheus):
         self.url = self.url.replace("http://", "https://", 1)
         self.remote_write_url = f"{self.url}/api/v1/write"
         self._tls = ssl.create_default_context(cafile=str(ca))
+        if not verify_queries:  # the test's own queries to a server whose certificate is bad on purpose
+            self._tls.check_hostname, self._tls.verify_mode = False, ssl.CERT_NONE
         self._authorization = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
     def _get(self, path: str) -> Any:
@@ -381,9 +384,7 @@ def test_remote_write_refused_for_a_bad_credential_or_certificate(otelcol: Path,
             expired = mistake == "expired server certificate"
             guarded = GuardedPrometheus(require("prometheus")["prometheus"], workdir,
                                         pki.expired_server if expired else pki.server, pki.ca.cert,
-                                        "llm-cost", "remote-write-password")
-            if expired:  # the test's own queries must still get through
-                guarded._tls.check_hostname, guarded._tls.verify_mode = False, ssl.CERT_NONE
+                                        "llm-cost", "remote-write-password", verify_queries=not expired)
             guarded.start()
             password = "not-the-password" if mistake == "wrong password" else "remote-write-password"
             ca = None if mistake == "no CA file" else pki.ca.cert
