@@ -23,6 +23,11 @@ ENV_VARS: dict[str, tuple[str, str, str]] = {
     "OTEL_LLM_COST_BAGGAGE_KEYS": ("", "list", "W3C baggage keys copied onto spans as attribution"),
     "OTEL_LLM_COST_ANTHROPIC_NATIVE_SPANS": ("keep", "choice:keep,disable",
                                              "keep or disable the anthropic SDK's own spans"),
+    "OTEL_LLM_COST_LEDGER_URL": ("sqlite:otel-llm-cost-ledger.db", "text",
+                                 "the ledger database of the llm_cost_ledger traces exporter: sqlite:///PATH or "
+                                 "postgresql://..."),
+    "OTEL_LLM_COST_LEDGER_BUFFER": ("50000", "int", "calls the ledger keeps in memory while its database is slow or "
+                                                    "away; beyond it they are dropped and counted"),
 }
 
 _TRUE = ("1", "true", "yes", "on")
@@ -46,6 +51,8 @@ def _parse(name: str, raw: str, kind: str) -> Any:
         if value < 1:
             raise ValueError("a whole number >= 1")
         return value
+    if kind == "text":
+        return text
     if kind == "list":
         return tuple(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
     if kind == "paths":
@@ -61,8 +68,8 @@ def _parse(name: str, raw: str, kind: str) -> Any:
 class Settings:
     """Effective configuration, read once at ``instrument()``."""
 
-    __slots__ = ("anthropic_native_spans", "baggage_keys", "max_attribute_values", "metric_attributes",
-                 "prices_file", "prices_strict", "sources", "stream_usage")
+    __slots__ = ("anthropic_native_spans", "baggage_keys", "ledger_buffer", "ledger_url", "max_attribute_values",
+                 "metric_attributes", "prices_file", "prices_strict", "sources", "stream_usage")
 
     prices_file: tuple[str, ...]
     prices_strict: bool
@@ -71,6 +78,8 @@ class Settings:
     max_attribute_values: int
     baggage_keys: tuple[str, ...]
     anthropic_native_spans: str
+    ledger_url: str
+    ledger_buffer: int
 
     def __init__(self, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None):
         overrides = overrides or {}

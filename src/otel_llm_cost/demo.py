@@ -37,6 +37,7 @@ class DemoOptions:
     prometheus_port: int | None = None
     linger: float | None = None
     seed: int = 7
+    ledger: str | None = None  # also write every call to this ledger URL
 
 
 class Progress:
