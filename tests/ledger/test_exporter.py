@@ -8,21 +8,21 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-import openai
 import pytest
 from fake_openai import GPT_4O_MINI_COST, FakeOpenAI
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from telemetry_fixtures import Otel
 
+import openai
 import otel_llm_cost
 from otel_llm_cost.ledger.exporter import LedgerSpanExporter
 from otel_llm_cost.ledger.location import parse_location
 from otel_llm_cost.ledger.rows import span_row
 from otel_llm_cost.ledger.schema import COLUMNS, NAMES
 from otel_llm_cost.ledger.stores import open_store
+from telemetry_fixtures import Otel
 
 
 def ledger_rows(url: str) -> list[dict[str, Any]]:

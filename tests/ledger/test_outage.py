@@ -16,11 +16,11 @@ import pytest
 from fake_openai import FakeOpenAI
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from postgres_server import PostgresServer, require_bindir
-from telemetry_fixtures import Otel
 from test_exporter import ledger_rows
 
 import otel_llm_cost
 from otel_llm_cost.ledger.exporter import LedgerSpanExporter
+from telemetry_fixtures import Otel
 
 OUTAGE_S = float(os.environ.get("OTEL_LLM_COST_LEDGER_OUTAGE_S", "3"))
 

@@ -195,7 +195,7 @@ class PostgresStore:
     def query(self, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         # a server-side cursor: the rows come over in batches, whatever the result's size
         with self.conn.transaction(), self.conn.cursor(name="otel_llm_cost_ledger_query") as cursor:
-            cursor.itersize = 5000
+            cursor.itersize = 2000
             cursor.execute(sql, tuple(params))
             yield from cursor
 
