@@ -82,6 +82,7 @@ def _sqlite_time(when: datetime) -> str:
 
 
 _INSERT_COLUMNS = ", ".join(NAMES)
+_STAGING = f"{TABLE}_incoming"
 _VERSIONS_DDL = (f"CREATE TABLE IF NOT EXISTS {VERSIONS_TABLE} (version integer PRIMARY KEY, "
                  "description text NOT NULL, applied_at text NOT NULL)")
 
@@ -168,9 +169,10 @@ class PostgresStore:
         except BaseException:
             self.conn.close()
             raise
-        marks = ", ".join("%s::jsonb" if c.name == "attributes" else "%s" for c in COLUMNS)
-        self._insert = (f"INSERT INTO {TABLE} ({_INSERT_COLUMNS}) VALUES ({marks}) "
-                        "ON CONFLICT (span_id, trace_id) DO NOTHING")
+        self._staging_made = False
+        self._copy = f"COPY {_STAGING} ({_INSERT_COLUMNS}) FROM STDIN"
+        self._move = (f"INSERT INTO {TABLE} ({_INSERT_COLUMNS}) SELECT {_INSERT_COLUMNS} FROM {_STAGING} "
+                      "ON CONFLICT (span_id, trace_id) DO NOTHING")
 
     def _migrate(self, create: bool) -> None:
         with self.conn.transaction():
@@ -189,8 +191,17 @@ class PostgresStore:
         return int(row[0]) if row else 0
 
     def write(self, rows: Sequence[Row]) -> None:
+        # Batches arrive by COPY into a session-private staging table, then move over in one INSERT that skips
+        # the keys already there: several times faster than row-by-row inserts, and as idempotent.
+        if not self._staging_made:
+            self.conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} (LIKE {TABLE} INCLUDING DEFAULTS) "
+                              "ON COMMIT DELETE ROWS")
+            self._staging_made = True
         with self.conn.transaction(), self.conn.cursor() as cursor:
-            cursor.executemany(self._insert, rows)
+            with cursor.copy(self._copy) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(self._move)
 
     def query(self, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         # a server-side cursor: the rows come over in batches, whatever the result's size
