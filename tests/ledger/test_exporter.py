@@ -153,13 +153,15 @@ def test_a_full_buffer_drops_counts_and_logs(otel: Otel, app: FakeOpenAI, postgr
     # the database is away: nothing can be written, so the buffer (3 calls) fills up
     postgres.stop()
     try:
-        exporter = LedgerSpanExporter(url=postgres_url, buffer_rows=3, first_backoff_s=0.05, max_backoff_s=0.2)
+        exporter = LedgerSpanExporter(url=postgres_url, buffer_rows=3, first_backoff_s=0.05, max_backoff_s=0.2,
+                                      meter_provider=otel.meter_provider)
         with caplog.at_level(logging.WARNING, "otel_llm_cost.ledger"):
             assert exporter.export(spans).name == "SUCCESS"  # the batch never fails: other exporters unaffected
         assert exporter.writer is not None
         assert exporter.writer.dropped == 2 and exporter.writer.pending() == 3
         assert "dropped calls because its buffer of 3 rows is full" in caplog.text
         assert "OTEL_LLM_COST_LEDGER_BUFFER" in caplog.text
+        assert otel.metric_sum("llm_cost.ledger.dropped") == 2  # visible next to the cost metrics
     finally:
         postgres.start()
     assert exporter.force_flush(30_000)

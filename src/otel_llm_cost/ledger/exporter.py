@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -33,7 +34,7 @@ class LedgerSpanExporter(SpanExporter):
 
     def __init__(self, url: str | None = None, buffer_rows: int | None = None, *,
                  shutdown_timeout_s: float = 10.0, first_backoff_s: float = LedgerWriter.FIRST_BACKOFF_S,
-                 max_backoff_s: float = LedgerWriter.MAX_BACKOFF_S) -> None:
+                 max_backoff_s: float = LedgerWriter.MAX_BACKOFF_S, meter_provider: Any = None) -> None:
         settings = Settings({"ledger_url": url, "ledger_buffer": buffer_rows})
         self.shutdown_timeout_s = shutdown_timeout_s
         self.writer: LedgerWriter | None = None
@@ -47,7 +48,7 @@ class LedgerSpanExporter(SpanExporter):
         self.location = location
         self.writer = LedgerWriter(lambda: open_store(location), settings.ledger_buffer, str(location),
                                    first_backoff_s=first_backoff_s, max_backoff_s=max_backoff_s)
-        _count_drops(self.writer)
+        _count_drops(self.writer, meter_provider)
         logger.info("otel-llm-cost ledger: writing GenAI calls to %s", location)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
@@ -69,8 +70,9 @@ class LedgerSpanExporter(SpanExporter):
             self.writer.shutdown(self.shutdown_timeout_s)
 
 
-def _count_drops(writer: LedgerWriter) -> None:
-    """``llm_cost.ledger.dropped`` {row}: calls the ledger lost to a full buffer (through the global meter)."""
+def _count_drops(writer: LedgerWriter, meter_provider: Any) -> None:
+    """``llm_cost.ledger.dropped`` {row}: calls the ledger lost to a full buffer (the global meter provider's by
+    default: under opentelemetry-instrument, the one the app's metrics go through)."""
     try:
         from opentelemetry import metrics
         from opentelemetry.metrics import CallbackOptions, Observation
@@ -81,7 +83,7 @@ def _count_drops(writer: LedgerWriter) -> None:
         def observe(_options: CallbackOptions) -> list[Observation]:
             return [Observation(writer.dropped)]
 
-        metrics.get_meter(SCOPE, __version__).create_observable_counter(
+        metrics.get_meter(SCOPE, __version__, meter_provider).create_observable_counter(
             DROPPED_COUNTER, callbacks=[observe], unit="{row}",
             description="GenAI calls not written to the ledger because its buffer was full")
     except Exception:
