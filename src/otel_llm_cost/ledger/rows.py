@@ -50,10 +50,11 @@ def _str(value: Any) -> str | None:
 
 def span_row(span: Any) -> Row | None:
     """The ledger row of a finished ``ReadableSpan``, or None when it is not one of our GenAI calls."""
-    attrs: Mapping[str, Any] = span.attributes or {}
+    raw: Mapping[str, Any] = span.attributes or {}
     scope = getattr(getattr(span, "instrumentation_scope", None), "name", None)
-    if not is_ledger_span(scope, attrs):
+    if not is_ledger_span(scope, raw):
         return None
+    attrs = dict(raw)  # one pass through the SDK's locked mapping, then plain dict lookups
     context = span.context
     start_ns = span.start_time or 0
     end_ns = span.end_time or start_ns
