@@ -203,3 +203,26 @@ def test_the_default_is_a_sqlite_file_in_the_working_directory(tmp_path: Any, mo
     exporter.export(otel.finished())
     exporter.shutdown()
     assert len(ledger_rows("sqlite:otel-llm-cost-ledger.db")) == 5
+
+
+def test_a_forked_worker_writes_its_own_calls(sqlite_url: str) -> None:
+    """A pre-forking server builds the exporter before forking: the worker gets a writer thread of its own."""
+    import os
+
+    exporter = LedgerSpanExporter(url=sqlite_url)
+    provider = TracerProvider()
+    memory = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    pid = os.fork()
+    if pid == 0:  # the worker
+        code = 1
+        try:
+            _span(provider, "chat m", **{"gen_ai.operation.name": "chat", "user_id": "from-the-worker"})
+            exporter.export(memory.get_finished_spans())
+            code = 0 if exporter.force_flush(20_000) else 3
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    exporter.shutdown()
+    assert [r["user_id"] for r in ledger_rows(sqlite_url)] == ["from-the-worker"]

@@ -10,8 +10,10 @@ dropped, counted and logged, never the app's time or memory.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -43,8 +45,24 @@ class LedgerWriter:
         self.dropped = 0
         self.failures = 0  # failed write attempts (each retried)
         self._dropped_logged_at: float | None = None
+        self._start_thread()
+        if hasattr(os, "register_at_fork"):  # a pre-forking server (gunicorn --preload): each worker writes its own
+            method = weakref.WeakMethod(self._after_fork)
+            os.register_at_fork(after_in_child=lambda: (after := method()) is not None and after())
+
+    def _start_thread(self) -> None:
         self._thread = threading.Thread(target=self._run, name="otel-llm-cost-ledger", daemon=True)
         self._thread.start()
+
+    def _after_fork(self) -> None:
+        """In a forked child the writer thread does not exist: start one, with an empty buffer (the parent's
+        rows are the parent's to write) and fresh locks (the parent's may have been held at the fork)."""
+        self._cond = threading.Condition()
+        self._rows = deque()
+        self._in_flight = 0
+        self.written = self.dropped = self.failures = 0
+        if not self._closing:
+            self._start_thread()
 
     # -- the exporter's side ----------------------------------------------------------------------------
 
