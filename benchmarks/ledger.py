@@ -86,19 +86,27 @@ def write_rate(url: str, batch: list[Any]) -> float:
     return (len(batch) - 10) / elapsed
 
 
-def fill(url: str, template: list[Any], rows: int) -> float:
-    """Fill the ledger to ``rows`` rows (distinct span ids; the template's users, tenants and times)."""
+def fill(url: str, template: list[Any], rows: int, days: int = 30) -> float:
+    """Fill the ledger with ``rows`` more rows: random span ids, the template's users and tenants, times in
+    order over the last ``days`` (as calls arrive)."""
+    from datetime import datetime, timedelta, timezone
+
     from otel_llm_cost.ledger.location import parse_location
     from otel_llm_cost.ledger.rows import span_row
     from otel_llm_cost.ledger.stores import open_store
 
     base = [span_row(s) for s in template]
+    first = datetime.now(timezone.utc) - timedelta(days=days)
+    step = timedelta(days=days) / rows
+    rng = random.Random(2)
     store = open_store(parse_location(url))
     start = time.perf_counter()
     written = 0
     while written < rows:
-        chunk = [(f"{written + i:016x}", *base[(written + i) % len(base)][1:]) for i in range(min(10_000,
-                                                                                                rows - written))]
+        chunk = []
+        for i in range(written, min(rows, written + 10_000)):
+            row = base[i % len(base)]
+            chunk.append((f"{rng.getrandbits(64):016x}", row[1], first + step * i, *row[3:]))
         store.write(chunk)
         written += len(chunk)
     store.close()
