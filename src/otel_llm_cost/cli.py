@@ -222,7 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="spend by provider, model, service and feature, from Prometheus "
                                            "(or per user, tenant ... from the ledger)")
     report.add_argument("--prometheus", metavar="URL", default=None, help="e.g. http://127.0.0.1:9090")
-    report.add_argument("--since", default="24h", help="window, a Prometheus duration (default 24h; 30m, 7d ...)")
+    report.add_argument("--since", default="24h", help="window, a Prometheus duration (default 24h; 30m, 7d ...); "
+                                                     "with --ledger also a date or ISO time")
     report.set_defaults(func=cmd_report)
     ledger_commands.add_report_options(report)
     ledger_commands.add_export_parser(sub)

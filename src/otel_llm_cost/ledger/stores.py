@@ -117,7 +117,7 @@ class SqliteStore:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             self.conn.execute(_VERSIONS_DDL)
-            current = self._version()
+            current = self.schema_version()
             for migration in _pending(self.location, current, create):
                 for statement in migration.sqlite:
                     self.conn.execute(statement)
@@ -129,11 +129,8 @@ class SqliteStore:
             self.conn.execute("ROLLBACK")
             raise
 
-    def _version(self) -> int:
-        return int(self.conn.execute(f"SELECT coalesce(max(version), 0) FROM {VERSIONS_TABLE}").fetchone()[0])
-
     def schema_version(self) -> int:
-        return self._version()
+        return int(self.conn.execute(f"SELECT coalesce(max(version), 0) FROM {VERSIONS_TABLE}").fetchone()[0])
 
     def write(self, rows: Sequence[Row]) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
