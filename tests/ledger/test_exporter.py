@@ -226,3 +226,21 @@ def test_a_forked_worker_writes_its_own_calls(sqlite_url: str) -> None:
     assert os.waitstatus_to_exitcode(status) == 0
     exporter.shutdown()
     assert [r["user_id"] for r in ledger_rows(sqlite_url)] == ["from-the-worker"]
+
+
+def test_shutdown_in_an_outage_says_what_was_lost(otel: Otel, app: FakeOpenAI, postgres_url: str, postgres: Any,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """The app's exit waits a bounded time for the database, then says how many calls the ledger lacks."""
+    make_calls(app)
+    postgres.stop()
+    try:
+        exporter = LedgerSpanExporter(url=postgres_url, shutdown_timeout_s=1.0, first_backoff_s=0.05,
+                                      max_backoff_s=0.2)
+        exporter.export(otel.finished())
+        with caplog.at_level(logging.ERROR, "otel_llm_cost.ledger"):
+            exporter.shutdown()
+        assert "5 calls were not written to postgresql://ledger@127.0.0.1" in caplog.text
+        assert exporter.export(otel.finished()).name == "SUCCESS"  # after shutdown: counted as dropped, no error
+        assert exporter.writer is not None and exporter.writer.dropped == 5
+    finally:
+        postgres.start()
