@@ -93,6 +93,10 @@ def grouped_sql(dialect: Dialect, keys: Sequence[str], selection: Selection) -> 
     params: list[Any] = []
     for key in keys:
         expr, key_params = key_sql(dialect, key)
+        if dialect.name == "sqlite" and expr == key:
+            # `+column`: not grouped by walking the column's index, which costs a random row read per call
+            # (21 s against 10 s over 1.1M rows); the time index then narrows the scan to the window instead
+            expr = f"+{key}"
         exprs.append(expr)
         params += key_params
     where, where_params = selection.sql(dialect)
