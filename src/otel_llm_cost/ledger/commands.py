@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -110,7 +111,10 @@ def export_command(args: argparse.Namespace, out: TextIO | None = None, err: Tex
                     count = export.run(store, selection, args.format, file)
                 err.write(f"otel-llm-cost export: {count:,} calls written to {args.output}\n")
             else:
-                export.run(store, selection, args.format, out or sys.stdout)
+                try:
+                    export.run(store, selection, args.format, out or sys.stdout)
+                except BrokenPipeError:  # `... | head`: the reader has all it wants
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
 
     return _guarded("export", body, err)
