@@ -206,7 +206,8 @@ def test_the_default_is_a_sqlite_file_in_the_working_directory(tmp_path: Any, mo
 
 
 def test_a_forked_worker_writes_its_own_calls(sqlite_url: str) -> None:
-    """A pre-forking server builds the exporter before forking: the worker gets a writer thread of its own."""
+    """A pre-forking server builds the exporter before forking: the worker gets a writer thread of its own, and
+    both processes write the one SQLite file."""
     import os
 
     exporter = LedgerSpanExporter(url=sqlite_url)
@@ -222,10 +223,13 @@ def test_a_forked_worker_writes_its_own_calls(sqlite_url: str) -> None:
             code = 0 if exporter.force_flush(20_000) else 3
         finally:
             os._exit(code)
+    _span(provider, "chat m", **{"gen_ai.operation.name": "chat", "user_id": "from-the-parent"})
+    exporter.export(memory.get_finished_spans())  # meanwhile, into the same SQLite file
+    assert exporter.force_flush(20_000)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     exporter.shutdown()
-    assert [r["user_id"] for r in ledger_rows(sqlite_url)] == ["from-the-worker"]
+    assert sorted(r["user_id"] for r in ledger_rows(sqlite_url)) == ["from-the-parent", "from-the-worker"]
 
 
 def test_shutdown_in_an_outage_says_what_was_lost(otel: Otel, app: FakeOpenAI, postgres_url: str, postgres: Any,
