@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from fake_openai import GPT_4O_MINI_COST, FakeOpenAI
+from ledger_helpers import ledger_rows
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
@@ -18,20 +19,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 import openai
 import otel_llm_cost
 from otel_llm_cost.ledger.exporter import LedgerSpanExporter
-from otel_llm_cost.ledger.location import parse_location
 from otel_llm_cost.ledger.rows import span_row
-from otel_llm_cost.ledger.schema import COLUMNS, NAMES
-from otel_llm_cost.ledger.stores import open_store
+from otel_llm_cost.ledger.schema import COLUMNS
 from telemetry_fixtures import Otel
-
-
-def ledger_rows(url: str) -> list[dict[str, Any]]:
-    store = open_store(parse_location(url), create=False)
-    try:
-        return [dict(zip(NAMES, row, strict=True)) for row in store.query(
-            f"SELECT {', '.join(NAMES)} FROM llm_cost_ledger ORDER BY start_time", [])]
-    finally:
-        store.close()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from test_exporter import ledger_rows
+from ledger_helpers import ledger_rows
 
 from cli.demo_harness import parse_printed
 from subprocess_app import TESTS, app_command, app_env, run_to_exit

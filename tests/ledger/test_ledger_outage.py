@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 from fake_openai import FakeOpenAI
+from ledger_helpers import ledger_rows
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from postgres_server import PostgresServer, require_bindir
-from test_exporter import ledger_rows
 
 import otel_llm_cost
 from otel_llm_cost.ledger.exporter import LedgerSpanExporter
