@@ -1,7 +1,8 @@
 """The ledger's command-line options: ``report --ledger URL --by KEY ...`` and ``export --ledger URL ...``.
 
 ``cli`` only registers them (``add_report_options``, ``add_export_parser``) and calls ``report_command`` when
-``--ledger`` is given, so the Prometheus-based ``report`` stays as it is.
+``--ledger`` is given, so the Prometheus-based ``report`` stays as it is. The ledger modules (and sqlite3) are
+imported when a ledger command runs, not for every ``otel-llm-cost`` command.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-from .location import LedgerUrlError, parse_location
-from .query import QueryError, Selection, check_key, parse_when, parse_where
-from .stores import NoLedger, Store, open_store
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .query import Selection
+    from .stores import Store
 
 URL_HELP = "the ledger: sqlite:///PATH.db or postgresql://USER:PASSWORD@HOST/DB (as OTEL_LLM_COST_LEDGER_URL)"
 KEY_HELP = ("a column (user_id, tenant, feature, team, provider, request_model, service_name ...), day, month, "
@@ -50,6 +52,8 @@ def add_export_parser(sub: Any) -> None:
 
 
 def _selection(args: argparse.Namespace) -> Selection:
+    from .query import Selection, parse_when, parse_where
+
     return Selection(since=parse_when(args.since, "--since") if args.since else None,
                      until=parse_when(args.until, "--until") if args.until else None,
                      where=[parse_where(w) for w in args.where or ()])
@@ -57,6 +61,9 @@ def _selection(args: argparse.Namespace) -> Selection:
 
 @contextmanager
 def _ledger(url: str) -> Iterator[Store]:
+    from .location import LedgerUrlError, parse_location
+    from .stores import NoLedger, open_store
+
     try:
         location = parse_location(url, "--ledger")
     except LedgerUrlError as error:
@@ -74,6 +81,8 @@ def _ledger(url: str) -> Iterator[Store]:
 
 
 def _guarded(name: str, body: Callable[[], int], err: TextIO) -> int:
+    from .query import QueryError
+
     try:
         return body()
     except (CommandError, QueryError) as error:
@@ -83,6 +92,7 @@ def _guarded(name: str, body: Callable[[], int], err: TextIO) -> int:
 
 def report_command(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     from . import report
+    from .query import check_key
 
     out, err = out or sys.stdout, err or sys.stderr
 

@@ -11,7 +11,10 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from .schema import COLUMNS, TABLE
-from .stores import Dialect
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .stores import Dialect
 
 _TEXT_COLUMNS = {c.name for c in COLUMNS if c.sqlite.startswith("TEXT") and c.name != "attributes"}
 _KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:/-]*$")
