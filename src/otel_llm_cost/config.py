@@ -33,6 +33,11 @@ ENV_VARS: dict[str, tuple[str, str, str]] = {
                                   "when the budget store is unreachable: let calls through, or refuse them"),
     "OTEL_LLM_COST_BUDGET_RESERVATION_TTL": ("900", "int", "seconds a call's budget reservation is held at most "
                                                            "(frees the holds of a process that died)"),
+    "OTEL_LLM_COST_LEDGER_URL": ("sqlite:otel-llm-cost-ledger.db", "text",
+                                 "the ledger database of the llm_cost_ledger traces exporter: sqlite:///PATH or "
+                                 "postgresql://..."),
+    "OTEL_LLM_COST_LEDGER_BUFFER": ("50000", "int", "calls the ledger keeps in memory while its database is slow or "
+                                                    "away; beyond it they are dropped and counted"),
 }
 _STORE_SCHEMES = ("redis://", "rediss://", "unix://")
 
@@ -57,10 +62,10 @@ def _parse(name: str, raw: str, kind: str) -> Any:
         if value < 1:
             raise ValueError("a whole number >= 1")
         return value
-    if kind == "list":
-        return tuple(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
     if kind == "text":
         return text
+    if kind == "list":
+        return tuple(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
     if kind == "paths":
         return tuple(p.strip() for chunk in text.split(os.pathsep) for p in chunk.split(",") if p.strip())
     if kind == "store":
@@ -79,8 +84,8 @@ class Settings:
     """Effective configuration, read once at ``instrument()``."""
 
     __slots__ = ("anthropic_native_spans", "baggage_keys", "budget_fail", "budget_reservation_ttl", "budget_store",
-                 "budgets_file", "budgets_strict", "max_attribute_values", "metric_attributes", "prices_cache",
-                 "prices_file", "prices_strict", "sources", "stream_usage")
+                 "budgets_file", "budgets_strict", "ledger_buffer", "ledger_url", "max_attribute_values",
+                 "metric_attributes", "prices_cache", "prices_file", "prices_strict", "sources", "stream_usage")
 
     prices_file: tuple[str, ...]
     prices_strict: bool
@@ -95,6 +100,8 @@ class Settings:
     budget_store: str
     budget_fail: str
     budget_reservation_ttl: int
+    ledger_url: str
+    ledger_buffer: int
 
     def __init__(self, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None):
         overrides = overrides or {}
