@@ -15,17 +15,20 @@ TYPE_CHECKING = False  # not `from typing`: importing typing is a large part of 
 if TYPE_CHECKING:
     from typing import Any
 
+    from .budgets import BudgetExceeded
+    from .budgets.status import budget_status
     from .core.attribution import attributes
     from .core.tracking import Spend, track
     from .pricing.estimate import Estimate, estimate_cost
 
-__all__ = ["Estimate", "Spend", "__version__", "attributes", "estimate_cost", "instrument", "track",
-           "uninstrument"]
+__all__ = ["BudgetExceeded", "Estimate", "Spend", "__version__", "attributes", "budget_status", "estimate_cost",
+           "instrument", "track", "uninstrument"]
 
 # Public names imported on first use (module, attribute).
 _LAZY = {"attributes": ("core.attribution", "attributes"), "track": ("core.tracking", "track"),
          "Spend": ("core.tracking", "Spend"), "estimate_cost": ("pricing.estimate", "estimate_cost"),
-         "Estimate": ("pricing.estimate", "Estimate")}
+         "Estimate": ("pricing.estimate", "Estimate"), "BudgetExceeded": ("budgets", "BudgetExceeded"),
+         "budget_status": ("budgets.status", "budget_status")}
 
 logger = logging.getLogger("otel_llm_cost")
 

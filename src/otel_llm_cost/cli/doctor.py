@@ -24,7 +24,6 @@ from .. import __version__
 from ..core.settings import ENV_VARS, parse_value
 
 OK, INFO, WARN, FAIL = "ok", "--", "WARN", "FAIL"
-STALE_DAYS = 90
 # distribution -> what it is and how it coexists with otel-llm-cost
 PEERS = {
     "opentelemetry-instrumentation-openai": "OpenLLMetry's OpenAI instrumentation (entry point `openai`)",
@@ -250,18 +249,11 @@ def _prices(report: Report, files: tuple[str, ...], env: Mapping[str, str], toda
     from ..pricing.overrides import PriceFileError, load_override_file
 
     lines = report.section("Price table and overrides")
-    book = load_price_book([])  # the bundled table; the override files are checked one by one below
-    table_id = book.table_id
-    stamp = table_id.rsplit("@", 1)[-1] if "@" in table_id else ""
-    try:
-        age = (today - date.fromisoformat(stamp)).days
-    except ValueError:
-        age = None
-    if age is not None and age > STALE_DAYS:
-        lines.append((WARN, f"bundled price table {table_id} is {age} days old: new models will be unpriced",
-                      "pip install -U otel-llm-cost (or add the new prices to OTEL_LLM_COST_PRICES_FILE)"))
-    else:
-        lines.append((OK, f"bundled price table {table_id}" + (f" ({age} days old)" if age is not None else ""), ""))
+    book = load_price_book([], prices_cache=env.get("OTEL_LLM_COST_PRICES_CACHE") or None)  # files: below
+    from ..pricing.table_status import table_status
+
+    level, message, fix = table_status(book.table, env, today)
+    lines.append((WARN if level == "warn" else OK, message, fix))
     strict = env.get("OTEL_LLM_COST_PRICES_STRICT", "").strip().lower() in ("1", "true", "yes", "on")
     for path in files:
         if not os.path.exists(path):
@@ -347,6 +339,9 @@ def run_doctor(out: TextIO | None = None, env: Mapping[str, str] | None = None, 
     _exporters(report, env)
     files = _settings(report, env)
     _prices(report, files, env, today)
+    from ..budgets.doctor import budget_checks
+
+    report.section("Budgets").extend(budget_checks(env))
     _peers(report)
     if prometheus:
         _prometheus(report, prometheus)

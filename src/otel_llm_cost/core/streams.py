@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 import wrapt
 
+from ..budgets.errors import BudgetExceeded
+
 logger = logging.getLogger("otel_llm_cost")
 
 
@@ -225,6 +227,8 @@ class ManagedStreamProxy(wrapt.ObjectProxy[Any]):
     def _self_start(self) -> ManagedObserver | None:
         try:
             return self._self_begin()
+        except BudgetExceeded:
+            raise  # a budget refused the call: the request is not sent, the caller is told
         except Exception:
             logger.debug("otel-llm-cost: could not start a call record", exc_info=True)
             return None

@@ -71,6 +71,7 @@ COST_SOURCE = "gen_ai.usage.cost.source"
 COST_PARTS = {"input": "llm_cost.input", "output": "llm_cost.output", "cache_read": "llm_cost.cache_read",
               "cache_write": "llm_cost.cache_write"}
 PRICE_TABLE = "llm_cost.price_table"
+PRICE_SOURCE = "llm_cost.price_source"  # where the row came from: genai-prices, litellm, correction, override
 UNPRICED_REASON = "llm_cost.unpriced_reason"
 TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk"
 
@@ -244,6 +245,9 @@ class Telemetry:
         self.operation_cost = meter.create_histogram(
             "gen_ai.client.operation.cost", unit="USD", description="Cost of one GenAI call in USD",
             explicit_bucket_boundaries_advisory=list(COST_BUCKETS))
+        from .table_age import TableAgeGauge  # here: table_age imports this module's names
+
+        TableAgeGauge.track(meter, price_book.table)
 
     # -- start --------------------------------------------------------------------------------------------
 
@@ -292,16 +296,18 @@ class Telemetry:
 
     # -- finish -------------------------------------------------------------------------------------------
 
-    def finish(self, call: CallRecord, error: BaseException | None = None) -> None:
-        """Price the call, set span attributes, record metrics and end the span. Never raises."""
+    def finish(self, call: CallRecord, error: BaseException | None = None) -> Cost | Unpriced | None:
+        """Price the call, set span attributes, record metrics and end the span; return the price (budgets
+        settle to it). Never raises."""
         try:
-            self._finish(call, error)
+            return self._finish(call, error)
         except Exception:
             logger.debug("otel-llm-cost: recording a call failed", exc_info=True)
             if not call.peer_span:
                 call.span.end()
+            return None
 
-    def _finish(self, call: CallRecord, error: BaseException | None) -> None:
+    def _finish(self, call: CallRecord, error: BaseException | None) -> Cost | Unpriced | None:
         duration = time.perf_counter() - call.start_perf
         span = call.span
         attrs: dict[str, Any] = {}
@@ -333,6 +339,8 @@ class Telemetry:
             attrs[COST_CURRENCY] = result.currency
             attrs[COST_SOURCE] = result.source
             attrs[PRICE_TABLE] = result.price_table
+            if result.price_source:
+                attrs[PRICE_SOURCE] = result.price_source
             for part, name in COST_PARTS.items():
                 attrs[name] = getattr(result, part)
         elif result is not None:
@@ -350,6 +358,7 @@ class Telemetry:
                          call.error_type is not None, usage, result)
         if not call.peer_span:
             span.end()
+        return result
 
     def _warn_invalid(self, call: CallRecord, problem: str) -> None:
         """Say once per (provider, model, problem) that a response's usage was invalid and not recorded."""

@@ -10,6 +10,7 @@ import threading
 
 from .book import PriceBook, Resolution
 from .result import Cost, CostResult, Unpriced
+from .store import reset_table_in_force, table_in_force
 
 TYPE_CHECKING = False  # not `from typing`: importing typing is a large part of this package's import time
 if TYPE_CHECKING:
@@ -48,8 +49,10 @@ _default: PriceBook | None = None
 _lock = threading.Lock()
 
 
-def load_price_book(files: list[str] | None = None, *, strict: bool | None = None) -> PriceBook:
-    """A price book from the bundled table plus override files (default: from the environment).
+def load_price_book(files: list[str] | None = None, *, strict: bool | None = None,
+                    prices_cache: str | None = None) -> PriceBook:
+    """A price book from the table in force (bundled, or updated in ``prices_cache``: default from the
+    environment, see ``store.py``) plus override files (default: from the environment).
 
     A bad file is logged (one error naming file, entry and field) and skipped so the bundled prices stay
     in force; with ``strict`` (or OTEL_LLM_COST_PRICES_STRICT=true) it raises PriceFileError instead.
@@ -59,8 +62,9 @@ def load_price_book(files: list[str] | None = None, *, strict: bool | None = Non
 
         files = list(setting(PRICES_FILE_ENV)) if files is None else files
         strict = setting(PRICES_STRICT_ENV) if strict is None else strict
+    table = table_in_force(prices_cache or None)
     if not files:
-        return PriceBook()
+        return PriceBook(table)
     from .overrides import Overrides, PriceFileError, load_override_file
 
     overrides = Overrides()
@@ -71,7 +75,7 @@ def load_price_book(files: list[str] | None = None, *, strict: bool | None = Non
             if strict:
                 raise
             logger.error("otel-llm-cost: %s. This file is ignored; the bundled prices stay in force.", exc)
-    return PriceBook(overrides=overrides)
+    return PriceBook(table, overrides=overrides)
 
 
 def default_price_book() -> PriceBook:
@@ -89,3 +93,4 @@ def reset_default_price_book() -> None:
     global _default
     with _lock:
         _default = None
+        reset_table_in_force()
