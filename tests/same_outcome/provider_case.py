@@ -35,6 +35,7 @@ dropped or duplicated, an early end), an HTTP error status or a transport error 
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 from collections.abc import Callable
@@ -179,7 +180,7 @@ class JsonMutation:
         if self.op == "delete":
             del parent[key]
         else:
-            parent[key] = self.value
+            parent[key] = copy.deepcopy(self.value)  # never the shared constant: later mutations may go inside
 
     def __str__(self) -> str:
         return f"{'/'.join(map(str, self.path))} {self.op}{'' if self.op == 'delete' else ' ' + repr(self.value)[:40]}"
