@@ -2,7 +2,7 @@
 answers and however the application reads it (issue 11). The interface a provider implements to be included
 is in provider_case.py; the checks are in harness.py.
 
-``OTEL_LLM_COST_FUZZ_CASES`` sets the scenarios per provider (default 1000 for CI; e.g. 20000 nightly),
+``OTEL_LLM_COST_FUZZ_CASES`` sets the scenarios per provider (default 1500 for CI: 3000 calls; e.g. 20000 nightly),
 ``OTEL_LLM_COST_FUZZ_SEED`` the base seed (default 11; a failure names the scenario's own seed).
 """
 
@@ -28,7 +28,7 @@ SHARE = {"openai-compatible": 0.25}  # the same SDK surfaces again: fewer scenar
 
 
 def _count(name: str) -> int:
-    return max(1, int(int(os.environ.get("OTEL_LLM_COST_FUZZ_CASES", "1000")) * SHARE.get(name, 1.0)))
+    return max(1, int(int(os.environ.get("OTEL_LLM_COST_FUZZ_CASES", "1500")) * SHARE.get(name, 1.0)))
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::RuntimeWarning",
