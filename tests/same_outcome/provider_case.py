@@ -9,7 +9,7 @@ histogram and span costs agree. ``harness.py`` runs it; a provider plugs in by a
 - ``name``, ``http`` (the httpx-like module its SDK sends through: ``Response``, ``MockTransport``,
   ``ConnectError``, ``ReadTimeout``, ``ReadError``, ``Client``, ``AsyncClient``);
 - ``surfaces``: the calls an app makes, each a ``Surface`` (name, async or not, ``shape``, and ``call(client)``:
-  the SDK call itself, returning what the SDK returns, or for async an awaitable of it). Shapes the harness
+  the SDK call itself, returning what the SDK returns: awaited by the harness where it is awaitable). Shapes the harness
   knows how to consume: ``plain`` (a parsed result), ``raw`` / ``raw_stream`` (``with_raw_response``: then
   ``parse()``), ``streaming_response`` / ``streaming_response_stream`` (``with_streaming_response``: a context
   manager, then ``parse()``), ``stream`` (an SDK stream) and ``helper`` (a stream manager entered with
@@ -17,7 +17,8 @@ histogram and span costs agree. ``harness.py`` runs it; a provider plugs in by a
 - ``client(handler, is_async)``: the real SDK client on a mock transport that answers every request with
   ``handler(request)``;
 - ``answer(body, url)``: the wire answer of a well-behaved API for that request (``Wire``: status and
-  JSON body, or SSE events), taken from the provider's fake server in ``tests/<provider>/``;
+  JSON body, or SSE events), taken from the provider's fake server in ``tests/<provider>/`` (streams are SSE
+  here; a provider with another framing, e.g. Bedrock's event stream, adds its encoder to ``respond``);
 - ``unasked(body)``: the request body as the application sent it, without what the instrumentation adds
   (OpenAI: the injected ``stream_options``), so that a mutation planned on the answer the application would
   have had applies, index for index, to the answer the instrumented call gets;
