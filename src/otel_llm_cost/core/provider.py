@@ -173,8 +173,11 @@ class ResultReader:
                 return
             reasons = [str(r) for item in items if (r := field(item, self.finish_over[1]))]
         elif self.finish is not None:
-            found = self.finish(obj)
-            reasons = [found] if isinstance(found, str) else [str(r) for r in found or () if r]
+            found = self.finish(obj)  # a reason, a list of them, or whatever a broken answer holds there
+            if isinstance(found, str):
+                reasons = [found] if found else []
+            else:
+                reasons = [str(r) for r in found if r] if isinstance(found, (list, tuple)) else []
         else:
             return
         if reasons:
