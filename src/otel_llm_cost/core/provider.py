@@ -104,7 +104,12 @@ class UsageReader:
             objects.append(None if obj is None else field(obj, name))
         counts = {}
         for name, alternatives in self.counts:
-            value = _first(objects, alternatives)
+            if len(alternatives) == 1:  # the common case, inlined: this runs on every call
+                index, leaf = alternatives[0]
+                obj = objects[index]
+                value = None if obj is None else field(obj, leaf)
+            else:
+                value = _first(objects, alternatives)
             if value.__class__ is int:
                 counts[name] = value
         for total, extra in self.plus:
