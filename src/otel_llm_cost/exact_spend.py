@@ -3,8 +3,9 @@
 ``increase()`` extrapolates to the window's edges (a run that spent $1.3767 shows as $1.3843 over 24 hours) and
 never counts a series' first sample (a script that exports once, at exit, shows as nothing). Adding up what
 each counter gained minute by minute is exact instead: at every whole-minute step ``tau`` of a subquery, a
-series adds ``x - x offset 1m`` (what it gained in ``(tau - 1m, tau]``), or its whole value where there is
-nothing to subtract (born in that minute) or where it went down (a restart: the new process counts from 0).
+series adds its last value in ``(tau - 1m, tau]`` minus its value at ``tau - 1m`` (what it gained in that
+minute), or that whole last value where there is nothing to subtract (born in that minute) or where it went
+down (a restart: the new process counts from 0).
 The recording rules in prometheus/rules/llm-cost-recording.yaml use the same expression (a test keeps them in
 step); ``report`` and the dashboards use :func:`whole_minutes_total`.
 """
@@ -19,8 +20,15 @@ _PART = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
 
 
 def minute_increments(selector: str) -> str:
-    """PromQL: per series, what the counter gained in the minute ending at the evaluation (subquery step)."""
-    return f"(({selector} - {selector} offset 1m >= 0) or {selector} * 1)"
+    """PromQL: per series, what the counter gained in the minute ending at the evaluation (subquery step).
+
+    The minute's last sample comes from a range (``last_over_time``), which skips the staleness marker a scrape
+    writes when its target goes away: a process that exits within the minute still has its last export
+    counted. The value before the minute is an instant lookup, which does honour that marker: after it, the
+    next sample is a new process, counted from 0.
+    """
+    last = f"last_over_time({selector}[1m])"
+    return f"(({last} - {selector} offset 1m >= 0) or {last} * 1)"
 
 
 def whole_minutes_total(selector: str, subquery_range: str, after: str) -> str:
