@@ -7,7 +7,7 @@ what the rule files define.
 
 from __future__ import annotations
 
-from otel_llm_cost.exact_spend import minute_increments
+from otel_llm_cost.cli.exact_spend import minute_increments
 
 # --- raw series (the package's instruments after the collector's translation) -------------------------------
 COST = "gen_ai_client_cost_USD_total"
@@ -57,7 +57,7 @@ def by(*labels: str) -> str:
 def range_increase(selector: str) -> str:
     """Per-series exact increase over the dashboard range ``(from, to]``, in whole minutes up to now.
 
-    The counters' minute-by-minute increments (otel_llm_cost.exact_spend, the arithmetic of the recording rules):
+    The counters' minute-by-minute increments (otel_llm_cost.cli.exact_spend, the arithmetic of the recording rules):
     no extrapolation (``increase()`` shows more than was spent), a series born inside the range (a process that
     started today, a script that exported once at exit) counts with its first export, and restarts count
     exactly. A ``$__range`` subquery steps through the whole minutes of the range; the minute in progress at

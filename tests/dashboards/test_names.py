@@ -27,7 +27,7 @@ COLLECTOR_LABELS = {"service_name", "deployment_environment", "job", "instance"}
 GRAFANA_VARIABLES = {"__range", "__rate_interval", "__interval", "__range_s", "__interval_ms", "__from",
                      "__to"}
 # "$__range:1m", "1m:1m", "1m": the minute-step subqueries of exact range totals and their minute increments
-# (scripts/dashboards/promql.py, otel_llm_cost.exact_spend)
+# (scripts/dashboards/promql.py, otel_llm_cost.cli.exact_spend)
 ALLOWED_WINDOWS = {"$__rate_interval", "$__range", "$__range:1m", "1m:1m", "1m"}
 # set by label_replace inside range_increase() to keep its two parts apart, summed away by range_total()
 HELPER_LABELS = {"minutes"}

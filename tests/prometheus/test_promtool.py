@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from e2e.stack import require
-from otel_llm_cost.exact_spend import minute_increments
+from otel_llm_cost.cli.exact_spend import minute_increments
 
 REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "prometheus" / "rules"
@@ -142,7 +142,7 @@ def test_thresholds_live_only_in_the_budget_file() -> None:
 
 
 def test_spend_rules_use_the_shared_minute_increments() -> None:
-    """The rules, ``report`` and the dashboards add up the same per-minute increments (otel_llm_cost.exact_spend);
+    """The rules, ``report`` and the dashboards add up the same per-minute increments (otel_llm_cost.cli.exact_spend);
     none of the spend figures extrapolates with increase()."""
     by_name: dict[str, str] = {}
     for rule in all_rules():
