@@ -69,6 +69,10 @@ class Adapter:
     # True for a method returning a stream manager whose request runs on enter (anthropic messages.stream()):
     # the call then starts on enter, and attach_stream() installs our stream proxy in what enter returned.
     managed = False
+    # True for a method whose result is a plain envelope that may hold the stream inside (boto3's
+    # ``response["stream"]``): read_result() sees the envelope, then attach_stream() installs our stream proxy in
+    # it; when it installs none (not a streamed call), the call ends at once.
+    stream_inside = False
 
     def prepare(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Prepared | None:
         raise NotImplementedError
@@ -179,10 +183,30 @@ def _wrap_result(result: Any, observer: _CallObserver, is_async: bool) -> Any:
                 observer.on_end(None)
             return result
         return RawResponseProxy(result, observer, is_async, AsyncStreamProxy if is_async else SyncStreamProxy)
+    if observer.adapter.stream_inside:
+        return _wrap_envelope(result, observer, is_async)
     try:
         observer.on_result(result)
     finally:
         observer.on_end(None)
+    return result
+
+
+def _wrap_envelope(result: Any, observer: _CallObserver, is_async: bool) -> Any:
+    """A result holding its stream (boto3): the caller gets the same envelope, our proxy in it for the stream."""
+    proxies: list[Any] = []
+
+    def wrap(raw: Any) -> Any:
+        is_async_stream = callable(getattr(raw, "__anext__", None)) or callable(getattr(raw, "__aiter__", None))
+        proxies.append((AsyncStreamProxy if is_async or is_async_stream else SyncStreamProxy)(raw, observer))
+        return proxies[-1]
+
+    try:
+        observer.on_result(result)
+        observer.adapter.attach_stream(result, wrap)
+    finally:
+        if not proxies:
+            observer.on_end(None)
     return result
 
 

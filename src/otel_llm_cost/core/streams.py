@@ -56,12 +56,14 @@ class _Finisher:
 
 
 class SyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
-    """A sync SDK stream (``openai.Stream``, ``anthropic.Stream``...) seen item by item."""
+    """A sync SDK stream (``openai.Stream``, ``anthropic.Stream``...) seen item by item. A stream that is
+    iterable but not an iterator (botocore's ``EventStream``) is iterated through one ``iter()`` of it."""
 
     def __init__(self, wrapped: Any, observer: Observer) -> None:
         super().__init__(wrapped)
         self._self_observer = observer
         self._self_done = False
+        self._self_items: Any = wrapped if callable(getattr(wrapped, "__next__", None)) else None
 
     def __iter__(self) -> SyncStreamProxy:
         return self
@@ -69,7 +71,9 @@ class SyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
     def __next__(self) -> Any:
         while True:
             try:
-                item = next(self.__wrapped__)
+                if self._self_items is None:
+                    self._self_items = iter(self.__wrapped__)
+                item = next(self._self_items)
             except StopIteration:
                 self._self_end(None)
                 raise
@@ -97,12 +101,14 @@ class SyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
 
 
 class AsyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
-    """An async SDK stream seen item by item."""
+    """An async SDK stream seen item by item (one ``aiter()`` of it when it is not an async iterator itself,
+    as aiobotocore's ``AioEventStream``)."""
 
     def __init__(self, wrapped: Any, observer: Observer) -> None:
         super().__init__(wrapped)
         self._self_observer = observer
         self._self_done = False
+        self._self_items: Any = wrapped if callable(getattr(wrapped, "__anext__", None)) else None
 
     def __aiter__(self) -> AsyncStreamProxy:
         return self
@@ -110,7 +116,9 @@ class AsyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
     async def __anext__(self) -> Any:
         while True:
             try:
-                item = await self.__wrapped__.__anext__()
+                if self._self_items is None:
+                    self._self_items = self.__wrapped__.__aiter__()
+                item = await self._self_items.__anext__()
             except StopAsyncIteration:
                 self._self_end(None)
                 raise
