@@ -156,6 +156,7 @@ class Surface:
     reads: Reads | None = None
     adapter: Any = None
     stream_reads: Reads | None = None  # when streamed items carry facts elsewhere than results
+    server: Server | None = None  # where this surface's client is, when not where the spec's ``server`` says
     # a wrapper factory for a method of another shape than one call per invocation (batch results, where each
     # item is a call of its own): ``factory(instrumentor, adapter)`` -> a wrapt wrapper marked with ``mark_ours``
     wrapper: Any = None
@@ -176,6 +177,8 @@ class ClientFactory:
     reads: Reads | None = None
     adapter: Any = None
     accepts: Callable[[Any], bool] = field(default=lambda client: True)
+    server: Server | None = None  # default: the client is the wrapped method's instance
+
 
 
 @dataclass(frozen=True)

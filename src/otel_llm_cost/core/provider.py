@@ -222,13 +222,23 @@ class SpecInstrumentor(LLMCostInstrumentor):
     def instrumentation_dependencies(self) -> Collection[str]:
         from ..providers import registration
 
-        return registration(self.name).requires
+        try:
+            return registration(self.name).requires
+        except KeyError:  # not a registered provider (a toy SDK in the tests)
+            return self.instruments
 
     def targets(self) -> list[Target]:
         adapters: dict[Any, Adapter] | None = self.__dict__.get("_adapters")
         if adapters is None:
-            request = RequestReader(self.spec.request, EndpointLookup(self.spec.provider, self.spec.server))
-            make = {s: s.adapter or SpecAdapter for s in self.spec.surfaces}
-            adapters = self._adapters = {s: make[s](s.operation, request, s.reads, getattr(s, "stream_reads", None))
-                                         for s in self.spec.surfaces}
+            spec = self.spec
+            readers: dict[Server, RequestReader] = {}
+            adapters = {}
+            for surface in spec.surfaces:
+                server = surface.server or (Server(client="") if isinstance(surface, ClientFactory) else spec.server)
+                if server not in readers:  # one endpoint memo per way of finding the client
+                    readers[server] = RequestReader(spec.request, EndpointLookup(spec.provider, server))
+                make = surface.adapter or SpecAdapter
+                adapters[surface] = make(surface.operation, readers[server], surface.reads,
+                                         getattr(surface, "stream_reads", None))
+            self._adapters = adapters
         return _targets(self.spec, adapters.__getitem__)

@@ -1,7 +1,8 @@
 """The one place that names span attributes and metric instruments, and records one LLM call.
 
 Provider adapters describe a call with a provider-neutral ``CallRecord`` (request facts at start, response
-facts and ``Usage`` at the end); this module prices it and writes the span and the metrics of DESIGN.md.
+facts and ``Usage`` at the end); this module prices it and writes the span and the metrics of
+docs/telemetry-contract.md.
 Invariant the tests hold: sum of ``gen_ai.client.cost`` over types == sum of ``gen_ai.client.operation.cost``
 == sum of the spans' ``gen_ai.usage.cost.amount``.
 """

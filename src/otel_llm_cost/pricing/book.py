@@ -1,6 +1,6 @@
 """``PriceBook``: prices one call from (provider, model, usage, time), never raising, O(1) after first sight.
 
-Precedence for one call (DESIGN.md): provider-reported cost -> user ``[[price]]`` (exact before glob/regex,
+Precedence for one call: provider-reported cost -> user ``[[price]]`` (exact before glob/regex,
 newest ``effective_from`` in force) -> bundled price x user ``[[discount]]`` -> bundled price -> unpriced.
 Name resolution per (provider, model) is memoised, misses included, in a bounded dict. A call whose price
 cannot depend on its time (no dated change, no user price or discount, no time-window variant) is then priced

@@ -1,0 +1,127 @@
+"""Provider cases: what the shared provider suite needs to know about one SDK, so every behaviour test runs for
+every provider. A new provider adds one ``ProviderCase`` (its simulated API, its clients, one chat call) to
+``CASES``; the suites in this folder (and any property suite taking a ``ProviderCase``) then cover it.
+
+The simulated APIs are the providers' own test fakes (tests/openai, tests/anthropic, fake_groq here): one wire-format
+builder per API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TESTS = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(TESTS / "openai"), str(TESTS / "anthropic")]  # their simulated APIs (as e2e/dashboard_app.py)
+
+import fake_anthropic  # noqa: E402
+import fake_groq  # noqa: E402
+import fake_openai  # noqa: E402
+import groq  # noqa: E402
+
+import anthropic  # noqa: E402
+import openai  # noqa: E402
+
+MESSAGES = [{"role": "user", "content": "Capital of France?"}]
+INPUT, OUTPUT = "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens"
+
+
+@dataclass(frozen=True)
+class ProviderCase:
+    """One SDK under the shared suite.
+
+    ``fake()`` makes its simulated API (``.fail`` = (status, body) or an exception; ``.break_stream_after`` = n
+    events); ``client(fake)`` / ``async_client(fake)`` the SDK's clients on it; ``create(client, stream)`` one chat
+    call (a coroutine for an async client). Each call reports ``input_tokens``/``output_tokens`` and costs ``cost``.
+    ``error`` is an error response and ``error_class`` the SDK exception it becomes. ``early_usage``: the span's
+    usage attributes when a stream is abandoned after its first item (what was seen so far, nothing invented).
+    ``peers``: other instrumentations of this SDK installed here (factories of BaseInstrumentor objects)."""
+
+    name: str
+    entry_point: str
+    provider: str
+    fake: Callable[[], Any]
+    client: Callable[[Any], Any]
+    async_client: Callable[[Any], Any]
+    create: Callable[[Any, bool], Any]
+    input_tokens: int
+    output_tokens: int
+    cost: float
+    error: tuple[int, dict[str, Any]]
+    error_class: type[BaseException]
+    early_usage: dict[str, int] = field(default_factory=dict)
+    peers: tuple[Callable[[], Any], ...] = ()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def consume(result: Any, stream: bool) -> Any:
+    """Read a sync result to its end, as an application would (a stream: every item)."""
+    return list(result) if stream else result
+
+
+async def consume_async(result: Any, stream: bool) -> Any:
+    result = await result
+    return [item async for item in result] if stream else result
+
+
+def run_call(case: ProviderCase, client: Any, stream: bool, is_async: bool) -> Any:
+    if is_async:
+        return asyncio.run(consume_async(case.create(client, stream), stream))
+    return consume(case.create(client, stream), stream)
+
+
+def _openai_create(client: Any, stream: bool) -> Any:
+    return client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=stream)
+
+
+def _anthropic_create(client: Any, stream: bool) -> Any:
+    return client.messages.create(model="claude-sonnet-4-5", max_tokens=1024, messages=MESSAGES, stream=stream)
+
+
+def _openai_peers() -> tuple[Callable[[], Any], ...]:
+    from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor as GenAI
+    from opentelemetry.instrumentation.openai import OpenAIInstrumentor as OpenLLMetry
+
+    return GenAI, OpenLLMetry
+
+
+def _anthropic_peers() -> tuple[Callable[[], Any], ...]:
+    from opentelemetry.instrumentation.anthropic import AnthropicInstrumentor as OpenLLMetry
+    from opentelemetry.instrumentation.genai.anthropic import AnthropicInstrumentor as GenAI
+
+    return GenAI, OpenLLMetry
+
+
+_SONNET = fake_anthropic
+_SONNET_INPUT = _SONNET.INPUT + _SONNET.CACHE_5M + _SONNET.CACHE_1H + _SONNET.CACHE_READ
+_SONNET_COST = (_SONNET.INPUT * 3 + _SONNET.CACHE_5M * 3.75 + _SONNET.CACHE_1H * 6 + _SONNET.CACHE_READ * 0.30
+                + _SONNET.OUTPUT * 15) / 1e6 + _SONNET.SEARCHES * 10 / 1000
+
+CASES: tuple[ProviderCase, ...] = (
+    ProviderCase(
+        name="openai", entry_point="llm_cost_openai", provider="openai", fake=fake_openai.FakeOpenAI,
+        client=lambda f: f.client(), async_client=lambda f: f.async_client(), create=_openai_create,
+        input_tokens=fake_openai.PROMPT, output_tokens=fake_openai.COMPLETION, cost=fake_openai.GPT_4O_MINI_COST,
+        error=(429, {"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}}),
+        error_class=openai.RateLimitError, peers=_openai_peers()),
+    ProviderCase(
+        name="anthropic", entry_point="llm_cost_anthropic", provider="anthropic", fake=fake_anthropic.FakeAnthropic,
+        client=lambda f: f.client(), async_client=lambda f: f.async_client(), create=_anthropic_create,
+        input_tokens=_SONNET_INPUT, output_tokens=_SONNET.OUTPUT, cost=_SONNET_COST,
+        error=fake_anthropic.overloaded(), error_class=anthropic.InternalServerError,
+        early_usage={INPUT: _SONNET_INPUT, OUTPUT: 1, "gen_ai.usage.cache_read.input_tokens": _SONNET.CACHE_READ,
+                     "gen_ai.usage.cache_write.input_tokens": _SONNET.CACHE_5M + _SONNET.CACHE_1H},
+        peers=_anthropic_peers()),
+    ProviderCase(
+        name="groq", entry_point="llm_cost_groq", provider="groq", fake=fake_groq.FakeGroq,
+        client=lambda f: f.client(), async_client=lambda f: f.async_client(),
+        create=lambda c, stream: c.chat.completions.create(model=fake_groq.MODEL, messages=MESSAGES, stream=stream),
+        input_tokens=fake_groq.PROMPT, output_tokens=fake_groq.COMPLETION, cost=fake_groq.LLAMA_COST,
+        error=fake_groq.rate_limited(), error_class=groq.RateLimitError),
+)
