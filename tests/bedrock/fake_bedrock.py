@@ -6,10 +6,11 @@ Each test queues the answers (status, headers, body bytes or event-stream frames
 
 from __future__ import annotations
 
+import itertools
 import json
+import struct
 import threading
 from collections import defaultdict, deque
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
@@ -26,19 +27,30 @@ class Answer:
         self.status, self.headers, self.body = status, headers, body
 
 
-class FakeBedrock(ThreadingHTTPServer):
-    daemon_threads = True
+class FakeBedrock:
+    """One simulated Bedrock runtime: its own URL path on the process's shared local server (so tests and the
+    shared provider suite can make as many as they like). ``fail`` = (status, JSON body) answers every request
+    with that error; ``break_stream_after`` = n sends the first n event-stream frames then the in-stream error
+    Bedrock sends when a stream fails (a connection cut short is no error to botocore: its stream just ends)."""
 
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
         self.answers: dict[str, deque[Answer]] = defaultdict(deque)
         self.default: dict[str, Answer] = {}
         self.requests: list[tuple[str, str, dict[str, Any]]] = []  # (action, model id, JSON body)
+        self.fail: tuple[int, dict[str, Any]] | None = None
+        self.break_stream_after: int | None = None
         self.lock = threading.Lock()
+        self.server = _shared_server()
+        self.name = f"f{next(_NUMBERS)}"
+        self.server.fakes[self.name] = self
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        return f"http://127.0.0.1:{self.server.server_address[1]}/{self.name}"
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
 
     def answer(self, action: str, body: bytes | dict[str, Any] | list[bytes], status: int = 200,
                headers: dict[str, str] | None = None, always: bool = False) -> None:
@@ -56,10 +68,12 @@ class FakeBedrock(ThreadingHTTPServer):
             self.answers[action].append(answer)
 
     def throttle(self, action: str) -> None:
-        self.answer(action, {"message": "Too many requests, please wait before trying again."}, status=429,
-                    headers={"x-amzn-ErrorType": "ThrottlingException:http://internal.amazon.com/coral/"})
+        self.answer(action, *throttled())
 
     def next_answer(self, action: str) -> Answer:
+        if self.fail is not None:
+            status, body = self.fail
+            return Answer(status, {"Content-Type": "application/json"}, json.dumps(body).encode())
         with self.lock:
             queue = self.answers[action]
             if queue:
@@ -67,8 +81,37 @@ class FakeBedrock(ThreadingHTTPServer):
         return self.default[action]
 
 
+def throttled() -> tuple[dict[str, Any], int]:
+    """Bedrock's throttling answer (HTTP 429; the error code is in the body's ``__type``)."""
+    return {"__type": "ThrottlingException", "message": "Too many requests, please wait before trying again."}, 429
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.fakes: dict[str, FakeBedrock] = {}  # kept: a client holds only the URL of its fake
+
+
+_SERVER: list[_Server] = []
+_NUMBERS = itertools.count()
+_SERVER_LOCK = threading.Lock()
+
+
+def _shared_server() -> _Server:
+    """The process's one local server (a daemon thread, gone with the test process)."""
+    with _SERVER_LOCK:
+        if not _SERVER:
+            server = _Server()
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+            _SERVER.append(server)
+        return _SERVER[0]
+
+
 class _Handler(BaseHTTPRequestHandler):
-    server: FakeBedrock
+    server: _Server
+    protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -76,34 +119,42 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("content-length", 0))
         raw = self.rfile.read(length)
-        parts = self.path.split("/")  # /model/{id}/{action}
-        model, action = unquote(parts[2]), parts[3]
+        parts = self.path.split("/")  # /{fake}/model/{id}/{action}
+        fake = self.server.fakes.get(parts[1])
+        if fake is None:
+            self.send_error(404)
+            return
+        model, action = unquote(parts[3]), parts[4]
         try:
             body = json.loads(raw) if raw else {}
         except ValueError:
             body = {}
-        self.server.requests.append((action, model, body))
-        answer = self.server.next_answer(action)
+        fake.requests.append((action, model, body))
+        answer = fake.next_answer(action)
+        payload = answer.body
+        if fake.break_stream_after is not None and answer.status == 200 and action.endswith("stream"):
+            payload = _first_frames(payload, fake.break_stream_after) + wire.exception(
+                "internalServerException", "The server encountered an error processing the stream.")
         self.send_response(answer.status)
         for name, value in answer.headers.items():
             self.send_header(name, value)
         self.send_header("x-amzn-RequestId", "0c2d5f3e-7a1b-4c9e-9d2f-1b6f0e8a4d21")
-        self.send_header("Content-Length", str(len(answer.body)))
+        self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        self.wfile.write(answer.body)
+        self.wfile.write(payload)
+
+
+def _first_frames(data: bytes, count: int) -> bytes:
+    """The first ``count`` event-stream messages of ``data`` (each starts with its total length)."""
+    end = 0
+    for _ in range(count):
+        end += struct.unpack("!I", data[end:end + 4])[0]
+    return data[:end]
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeBedrock]:
-    server = FakeBedrock()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+def fake() -> FakeBedrock:
+    return FakeBedrock()
 
 
 def client(fake: FakeBedrock, region: str = "us-east-1", **config: Any) -> Any:
@@ -113,4 +164,4 @@ def client(fake: FakeBedrock, region: str = "us-east-1", **config: Any) -> Any:
 
 
 MESSAGES = [{"role": "user", "content": [{"text": "Name three rivers."}]}]
-__all__ = ["MESSAGES", "FakeBedrock", "client", "fake", "wire"]
+__all__ = ["MESSAGES", "FakeBedrock", "client", "fake", "throttled", "wire"]

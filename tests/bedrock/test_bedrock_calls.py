@@ -43,7 +43,7 @@ def test_converse_span_facts(otel: Otel, fake: FakeBedrock) -> None:
     assert attrs["gen_ai.operation.name"] == "chat"
     assert attrs["gen_ai.request.model"] == NOVA
     assert attrs["server.address"] == "127.0.0.1"
-    assert attrs["server.port"] == fake.server_address[1]
+    assert attrs["server.port"] == fake.port
     assert attrs["cloud.region"] == "eu-west-1"
     assert attrs["gen_ai.request.max_tokens"] == 12
     assert attrs["gen_ai.request.temperature"] == 0.2

@@ -84,13 +84,18 @@ class Adapter:
         """Fill facts from one streamed item; return False to hide it from the caller."""
         return True
 
+    def ends_stream(self, item: Any) -> bool:
+        """True for the item a stream always ends with (Bedrock's ConverseStream ``metadata``): the call is
+        finished on it, while a peer's stream wrapper above ours (which ends its span on that item) still waits."""
+        return False
+
     def attach_stream(self, entered: Any, wrap: Callable[[Any], Any]) -> None:
         """For ``managed`` adapters: replace the raw stream inside ``entered`` by ``wrap(raw_stream)``."""
         raise NotImplementedError
 
 
 class _CallObserver:
-    __slots__ = ("adapter", "call", "nesting", "state", "telemetry")
+    __slots__ = ("adapter", "call", "ended", "nesting", "state", "telemetry")
     nesting: Token[bool] | None
 
     def __init__(self, telemetry: Telemetry, adapter: Adapter, call: CallRecord, state: Any) -> None:
@@ -98,17 +103,23 @@ class _CallObserver:
         self.adapter = adapter
         self.call = call
         self.state = state
+        self.ended = False
         self.nesting = _IN_CALL.set(True)  # reset by detach(), when the SDK call returns
 
     def on_item(self, item: Any) -> bool:
         self.call.mark_first_chunk()
-        return self.adapter.read_item(self.call, item, self.state)
+        shown = self.adapter.read_item(self.call, item, self.state)
+        if self.adapter.ends_stream(item):
+            self.on_end(None)
+        return shown
 
     def on_result(self, result: Any) -> None:
         self.adapter.read_result(self.call, result)
 
     def on_end(self, error: BaseException | None) -> None:
-        self.telemetry.finish(self.call, error)
+        if not self.ended:
+            self.ended = True
+            self.telemetry.finish(self.call, error)
 
     def detach(self) -> None:
         """The SDK call returned (a stream may still run): our span and the nesting mark stop being current."""

@@ -247,6 +247,15 @@ class BedrockAdapter(Adapter):
                 entered[key] = wrap(stream)
                 return
 
+    def ends_stream(self, item: Any) -> bool:
+        # ConverseStream ends with ``metadata``; an InvokeModel stream's last chunk carries invocationMetrics
+        if not isinstance(item, Mapping):
+            return False
+        if "metadata" in item:
+            return True
+        data = field(item.get("chunk"), "bytes")
+        return isinstance(data, bytes) and b'"amazon-bedrock-invocationMetrics"' in data
+
     def read_item(self, call: CallRecord, item: Any, state: Any) -> bool:
         if not isinstance(item, Mapping):
             return True
