@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import boto3
+import botocore.session
 import pytest
 from botocore.config import Config
 
@@ -163,5 +164,29 @@ def client(fake: FakeBedrock, region: str = "us-east-1", **config: Any) -> Any:
                         aws_secret_access_key="secret", config=Config(retries={"total_max_attempts": 1}, **config))
 
 
+def botocore_knows(operation: str, shape: str, member: str) -> bool:
+    """Whether this botocore's Bedrock model has ``member`` in ``shape`` of ``operation`` (older ones parse away
+    what they do not know: cache counts before 1.37.24, service tiers later still)."""
+    model = botocore.session.get_session().get_service_model("bedrock-runtime")
+    if operation not in model.operation_names:
+        return False
+    seen: set[str] = set()
+
+    def find(current: Any) -> bool:
+        if current.name in seen:
+            return False
+        seen.add(current.name)
+        members = getattr(current, "members", None) or {}
+        if current.name == shape and member in members:
+            return True
+        children = list(members.values())
+        if hasattr(current, "member"):
+            children.append(current.member)
+        return any(find(child) for child in children)
+
+    operation_model = model.operation_model(operation)
+    return any(find(s) for s in (operation_model.input_shape, operation_model.output_shape) if s is not None)
+
+
 MESSAGES = [{"role": "user", "content": [{"text": "Name three rivers."}]}]
-__all__ = ["MESSAGES", "FakeBedrock", "client", "fake", "throttled", "wire"]
+__all__ = ["MESSAGES", "FakeBedrock", "botocore_knows", "client", "fake", "throttled", "wire"]
