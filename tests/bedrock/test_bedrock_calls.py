@@ -346,3 +346,15 @@ def test_stubbed_invoke_model_body(otel: Otel) -> None:
         response = bedrock.invoke_model(modelId="amazon.titan-embed-text-v2:0", body=b"{}")
     assert response["body"].read() == raw
     assert _span(otel).attributes["gen_ai.usage.input_tokens"] == 17
+
+
+def test_application_inference_profile_priced_through_an_alias(otel: Otel, fake: FakeBedrock,
+                                                               tmp_path: Any) -> None:
+    arn = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6"
+    prices = tmp_path / "prices.toml"
+    prices.write_text(f'[[alias]]\nprovider = "aws.bedrock"\nmodel = "{arn}"\nmaps_to = "amazon.nova-pro-v1:0"\n')
+    otel.reinstrument(prices_file=str(prices))
+    fake.answer("converse", wire.converse_body("ok", {"inputTokens": 1000, "outputTokens": 200}))
+    client(fake).converse(modelId=arn, messages=MESSAGES)
+    # Nova Pro: 1000 x 0.8 + 200 x 3.2 = 1440 / 1M
+    assert _span(otel).attributes["gen_ai.usage.cost.amount"] == pytest.approx(0.00144)
