@@ -1,7 +1,7 @@
 """The demo's application: a small company's LLM traffic, made through the real ``openai`` and ``anthropic``
-SDKs exactly as an application would make it (attribution with ``otel_llm_cost.attributes``, streamed and
-plain calls, embeddings, cached system prompts, a reasoning model, extended thinking, a model the price
-table does not know, and a few provider errors).
+SDKs (and ``boto3`` for Bedrock, when installed) exactly as an application would make it (attribution with
+``otel_llm_cost.attributes``, streamed and plain calls, embeddings, cached system prompts, a reasoning model,
+extended thinking, a model the price table does not know, and a few provider errors).
 
 Nothing here knows about telemetry: the instrumentation sees these calls the way it sees any app's.
 """
@@ -55,6 +55,7 @@ UNKNOWN_MODEL = "gpt-7-preview"                      # not in the price table: s
 class Clients:
     openai: Any     # openai.OpenAI against the simulated provider (None when the SDK is not installed)
     anthropic: Any  # anthropic.Anthropic against the simulated provider (None when not installed)
+    bedrock: Any = None  # a boto3 bedrock-runtime client against the simulated provider (None without boto3)
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,14 @@ def _experiment(c: Clients, rng: random.Random, extra: dict[str, Any]) -> None:
         messages=[{"role": "user", "content": "Draft three taglines for " + rng.choice(_DOCS)}])
 
 
+def _translate_bedrock(c: Clients, rng: random.Random, extra: dict[str, Any]) -> None:
+    response = c.bedrock.converse_stream(
+        modelId="us.amazon.nova-lite-v1:0", inferenceConfig={"maxTokens": 300},
+        messages=[{"role": "user", "content": [{"text": f"Translate into French: {rng.choice(_QUESTIONS)}"}]}])
+    for _ in response["stream"]:
+        pass
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("support-chat", "customer-success", "openai", "gpt-4o-mini", "streamed chat, cached system prompt", 5,
              _support_openai),
@@ -161,6 +170,8 @@ SCENARIOS: tuple[Scenario, ...] = (
              "extended thinking, 1-hour cached context", 2, _report_writer),
     Scenario("experiments", "research", "openai", UNKNOWN_MODEL, "a model the price table does not know", 1,
              _experiment),
+    Scenario("translation", "localization", "aws.bedrock", "us.amazon.nova-lite-v1:0",
+             "boto3 Converse stream through a cross-region profile", 2, _translate_bedrock),
 )
 ERROR_RATE = 0.04
 _ERRORS = {"openai": ("429", "429", "500"), "anthropic": ("529", "529", "429")}
@@ -170,7 +181,8 @@ def pick(rng: random.Random, available: set[str]) -> tuple[Scenario, dict[str, s
     """The next call: a scenario (weighted) and the simulated-error header, if this one is to fail."""
     choices = [s for s in SCENARIOS if s.provider in available]
     scenario = rng.choices(choices, weights=[s.weight for s in choices])[0]
-    extra = {ERROR_HEADER: rng.choice(_ERRORS[scenario.provider])} if rng.random() < ERROR_RATE else {}
+    errors = _ERRORS.get(scenario.provider)  # boto3 sends no extra headers: its calls do not fail here
+    extra = {ERROR_HEADER: rng.choice(errors)} if errors and rng.random() < ERROR_RATE else {}
     return scenario, extra
 
 

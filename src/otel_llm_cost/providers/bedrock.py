@@ -177,7 +177,7 @@ class BedrockAdapter(Adapter):
         body = result["body"]
         if not callable(getattr(body, "read", None)):
             return
-        from botocore.response import StreamingBody  # type: ignore[import-untyped]
+        from botocore.response import StreamingBody
 
         try:
             data = body.read()
