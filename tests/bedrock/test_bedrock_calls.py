@@ -358,3 +358,23 @@ def test_application_inference_profile_priced_through_an_alias(otel: Otel, fake:
     client(fake).converse(modelId=arn, messages=MESSAGES)
     # Nova Pro: 1000 x 0.8 + 200 x 3.2 = 1440 / 1M
     assert _span(otel).attributes["gen_ai.usage.cost.amount"] == pytest.approx(0.00144)
+
+
+def test_body_read_failure_reaches_the_app_when_it_reads(otel: Otel) -> None:
+    """A body whose download fails inside our read: the app's own read raises that same error, the call is failed."""
+    from urllib3.exceptions import ReadTimeoutError
+
+    class Dropped(io.RawIOBase):
+        def read(self, size: int | None = -1) -> bytes:
+            raise ReadTimeoutError(None, "bedrock-runtime", "Read timed out.")  # type: ignore[arg-type]
+
+    bedrock = boto3.client("bedrock-runtime", region_name="us-east-1", aws_access_key_id="a",
+                           aws_secret_access_key="b")
+    with Stubber(bedrock) as stub:
+        stub.add_response("invoke_model", {"body": StreamingBody(Dropped(), 120), "contentType": "application/json"})
+        response = bedrock.invoke_model(modelId=NOVA, body=b"{}")
+    with pytest.raises(botocore.exceptions.ReadTimeoutError):  # what botocore's own read raises for it
+        response["body"].read()
+    attrs = _span(otel).attributes
+    assert attrs["error.type"] == "botocore.ReadTimeoutError"
+    assert "gen_ai.usage.cost.amount" not in attrs
