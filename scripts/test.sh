@@ -19,3 +19,4 @@ echo "== pytest"; python -m pytest "$@"
 echo "== pytest openai 2.x (httpx)"; bash scripts/test-compat.sh -q
 echo "== pytest anthropic 2.0.0 (oldest 2.x)"; bash scripts/test-compat-anthropic.sh -q
 echo "== pytest botocore 1.34.116 (oldest supported)"; bash scripts/test-compat-botocore.sh -q
+echo "== pytest aiobotocore (async Bedrock clients)"; bash scripts/test-compat-aiobotocore.sh -q

@@ -8,6 +8,7 @@ observer's ``end`` runs exactly once, so the span ends and what was seen is reco
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -101,14 +102,16 @@ class SyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
 
 
 class AsyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
-    """An async SDK stream seen item by item (one ``aiter()`` of it when it is not an async iterator itself,
+    """An async SDK stream seen item by item (one ``__aiter__()`` of it when it is not an async iterator itself,
     as aiobotocore's ``AioEventStream``)."""
 
     def __init__(self, wrapped: Any, observer: Observer) -> None:
         super().__init__(wrapped)
         self._self_observer = observer
         self._self_done = False
-        self._self_items: Any = wrapped if callable(getattr(wrapped, "__anext__", None)) else None
+        step = getattr(wrapped, "__anext__", None)
+        # aiobotocore's ``__anext__`` is an async generator function, not a step: iterate its ``__aiter__()``
+        self._self_items: Any = wrapped if callable(step) and not inspect.isasyncgenfunction(step) else None
 
     def __aiter__(self) -> AsyncStreamProxy:
         return self
@@ -138,14 +141,30 @@ class AsyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
         finally:
             self._self_end(None)
 
-    async def close(self) -> None:
+    def close(self) -> Any:
+        """The stream's own ``close()``, of its own shape: awaitable for the SDKs' async streams, a plain call for
+        one whose close is synchronous (aiobotocore's ``AioEventStream``)."""
         try:
-            await self.__wrapped__.close()
-        finally:
+            result = self.__wrapped__.close()
+        except BaseException:
             self._self_end(None)
+            raise
+        if not inspect.isawaitable(result):
+            self._self_end(None)
+            return result
+
+        async def close_async() -> Any:
+            try:
+                return await result
+            finally:
+                self._self_end(None)
+
+        return close_async()
 
     async def aclose(self) -> None:
-        await self.close()
+        closed = self.close()
+        if inspect.isawaitable(closed):
+            await closed
 
 
 class RawResponseProxy(_Finisher, wrapt.ObjectProxy[Any]):

@@ -4,7 +4,9 @@ Hook: ``botocore.client.BaseClient._make_api_call(operation_name, api_params)``,
 client calls however the client was made (``boto3.client``, sessions, ``botocore`` directly, before or after
 ``instrument()``). It is the method ``opentelemetry-instrumentation-botocore`` wraps too, so with that peer (or
 OpenLLMetry's Bedrock wrappers, which sit above it on the client) our wrapper runs inside their span and puts the
-cost on it. Calls of other services and other operations pass straight through.
+cost on it. Calls of other services and other operations pass straight through. aiobotocore (and aioboto3 over
+it) overrides that method with a coroutine, wrapped the same way when it is installed; its InvokeModel body reads
+asynchronously, so those calls are counted from the token headers.
 
 Usage, in every place Bedrock reports it (``docs``: README "AWS Bedrock"). Bedrock's own counts (Converse
 ``usage``, the ``x-amzn-bedrock-*-token-count`` response headers, a stream's ``amazon-bedrock-invocationMetrics``)
@@ -16,6 +18,7 @@ its family is known, refines it (cache counts). The body is read once and handed
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
 from collections.abc import Callable, Mapping
@@ -175,8 +178,8 @@ class BedrockAdapter(Adapter):
 
     def _read_body(self, call: CallRecord, result: dict[str, Any]) -> None:
         body = result["body"]
-        if not callable(getattr(body, "read", None)):
-            return
+        if not callable(getattr(body, "read", None)) or inspect.iscoroutinefunction(body.read):
+            return  # aiobotocore's body reads asynchronously: its call is counted from the token headers
         from botocore.response import StreamingBody
 
         try:
@@ -284,7 +287,9 @@ SPEC = ProviderSpec(
     name="botocore", provider=Fixed("aws.bedrock"),
     server=Server(client="", base_url="meta.endpoint_url"),
     request=RequestMap(model="modelId", stream=None),
-    surfaces=(Surface("botocore.client", "BaseClient", ("_make_api_call",), adapter=BedrockAdapter),))
+    surfaces=(Surface("botocore.client", "BaseClient", ("_make_api_call",), adapter=BedrockAdapter),
+              # aiobotocore / aioboto3 override it with a coroutine (optional: absent, nothing is wrapped)
+              Surface("aiobotocore.client", "AioBaseClient", async_=("_make_api_call",), adapter=BedrockAdapter)))
 
 
 class BotocoreInstrumentor(SpecInstrumentor):
