@@ -6,6 +6,7 @@ does the same by hand for every SDK that is installed.
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 __version__ = "0.1.0"
@@ -14,19 +15,29 @@ TYPE_CHECKING = False  # not `from typing`: importing typing is a large part of 
 if TYPE_CHECKING:
     from typing import Any
 
+    from .budgets import BudgetExceeded
+    from .budgets.status import budget_status
     from .core.attribution import attributes
+    from .core.tracking import Spend, track
+    from .pricing.estimate import Estimate, estimate_cost
 
-__all__ = ["__version__", "attributes", "instrument", "uninstrument"]
+__all__ = ["BudgetExceeded", "Estimate", "Spend", "__version__", "attributes", "budget_status", "estimate_cost",
+           "instrument", "track", "uninstrument"]
+
+# Public names imported on first use (module, attribute).
+_LAZY = {"attributes": ("core.attribution", "attributes"), "track": ("core.tracking", "track"),
+         "Spend": ("core.tracking", "Spend"), "estimate_cost": ("pricing.estimate", "estimate_cost"),
+         "Estimate": ("pricing.estimate", "Estimate"), "BudgetExceeded": ("budgets", "BudgetExceeded"),
+         "budget_status": ("budgets.status", "budget_status")}
 
 logger = logging.getLogger("otel_llm_cost")
 
 
 def __getattr__(name: str) -> Any:
-    """``attributes`` is imported on first use: ``import otel_llm_cost.pricing`` stays light (no inspect)."""
-    if name == "attributes":
-        from .core.attribution import attributes
-
-        return attributes
+    """The public helpers are imported on first use: ``import otel_llm_cost.pricing`` stays light (no inspect)."""
+    if name in _LAZY:
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(f".{module}", __name__), attribute)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

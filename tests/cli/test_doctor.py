@@ -29,7 +29,7 @@ def collector_port() -> Iterator[int]:
 
 
 def healthy_env(port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_") or k == "OTEL_LLM_COST_PRICES_CACHE"}
     env.update({"OTEL_SERVICE_NAME": "checkout", "OTEL_METRICS_EXPORTER": "otlp", "OTEL_TRACES_EXPORTER": "otlp",
                 "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
                 "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}"})
@@ -52,7 +52,7 @@ def test_healthy_setup_exits_0_and_lists_what_is_instrumented(collector_port: in
     assert "instrumented by entry point llm_cost_openai" in out
     assert f"OTLP endpoint http://127.0.0.1:{collector_port}: reachable" in out
     assert "OTEL_METRICS_EXPORTER=otlp: otlp_proto_http" in out
-    assert "bundled price table genai-prices-" in out
+    assert "price table in force: genai-prices-" in out and "bundled with the package" in out
     for var in ("OTEL_LLM_COST_PRICES_FILE", "OTEL_LLM_COST_METRIC_ATTRIBUTES", "OTEL_LLM_COST_STREAM_USAGE"):
         assert f"{var} = " in out
     assert "0 problem(s)" in out

@@ -23,5 +23,5 @@ def test_the_cli_commands_of_the_readme_exist() -> None:
 
     text = README.read_text()
     commands = set(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
-    for command in ("demo", "report", "doctor", "price", "models", "prices"):
+    for command in ("demo", "report", "doctor", "price", "models", "prices", "budgets", "export"):
         assert command in commands and f"otel-llm-cost {command}" in text

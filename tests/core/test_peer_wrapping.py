@@ -56,6 +56,17 @@ def ours(otel: Otel) -> Iterator[ToyInstrumentor]:
         toy_sdk.Chat.create = vars(toy_sdk.Chat)["create"].__wrapped__  # type: ignore[method-assign]
 
 
+def _both(otel: Otel, ours: ToyInstrumentor, peer_first: bool) -> Peer:
+    """The peer and ours on the toy method, in that order or the other; returns the peer."""
+    peer = Peer(otel)
+    if peer_first:
+        peer.instrument()
+    ours.instrument(tracer_provider=otel.tracer_provider, meter_provider=otel.meter_provider)
+    if not peer_first:
+        peer.instrument()
+    return peer
+
+
 def _call() -> dict[str, Any]:
     return toy_sdk.Chat().create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
 
@@ -67,12 +78,7 @@ def _costs(otel: Otel) -> list[tuple[str, float | None]]:
 
 @pytest.mark.parametrize("peer_first", [True, False], ids=["peer-then-ours", "ours-then-peer"])
 def test_one_span_the_peers_with_our_cost(otel: Otel, ours: ToyInstrumentor, peer_first: bool) -> None:
-    peer = Peer(otel)
-    if peer_first:
-        peer.instrument()
-    ours.instrument(tracer_provider=otel.tracer_provider, meter_provider=otel.meter_provider)
-    if not peer_first:
-        peer.instrument()
+    _both(otel, ours, peer_first)
     assert _call()["id"] == "toy-1"
     assert _costs(otel) == [("toy.peer", pytest.approx(COST))]
     assert otel.metric_sum("gen_ai.client.cost") == pytest.approx(COST)
@@ -81,12 +87,7 @@ def test_one_span_the_peers_with_our_cost(otel: Otel, ours: ToyInstrumentor, pee
 
 @pytest.mark.parametrize("peer_first", [True, False], ids=["peer-then-ours", "ours-then-peer"])
 def test_we_leave_and_the_peer_keeps_working(otel: Otel, ours: ToyInstrumentor, peer_first: bool) -> None:
-    peer = Peer(otel)
-    if peer_first:
-        peer.instrument()
-    ours.instrument(tracer_provider=otel.tracer_provider, meter_provider=otel.meter_provider)
-    if not peer_first:
-        peer.instrument()
+    _both(otel, ours, peer_first)
     ours.uninstrument()
     _call()
     assert _costs(otel) == [("toy.peer", None)]
@@ -94,12 +95,7 @@ def test_we_leave_and_the_peer_keeps_working(otel: Otel, ours: ToyInstrumentor, 
 
 @pytest.mark.parametrize("peer_first", [True, False], ids=["peer-then-ours", "ours-then-peer"])
 def test_the_peer_leaves_and_we_record_alone(otel: Otel, ours: ToyInstrumentor, peer_first: bool) -> None:
-    peer = Peer(otel)
-    if peer_first:
-        peer.instrument()
-    ours.instrument(tracer_provider=otel.tracer_provider, meter_provider=otel.meter_provider)
-    if not peer_first:
-        peer.instrument()
+    peer = _both(otel, ours, peer_first)
     peer.uninstrument()  # opentelemetry's unwrap: may leave a bound wrapper of ours on the class
     _call()
     ours.uninstrument()

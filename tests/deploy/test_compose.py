@@ -4,7 +4,6 @@ or service it names, and the Prometheus and Alertmanager configs go through prom
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -16,31 +15,15 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
+from go_checker import require_checker, required
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-CHECKER_SRC = Path(__file__).resolve().parent / "composecheck"
 DASHBOARDS = ("llm-spend-overview.json", "llm-spend-attribution.json", "llm-usage-performance.json")
 
 
-def _required(message: str) -> None:
-    if os.environ.get("OTEL_LLM_COST_E2E_REQUIRED") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def checker_path() -> Path:
-    """Where scripts/setup.d/21-compose-check.sh builds the checker (same hashing)."""
-    digest = hashlib.sha256(b"".join((CHECKER_SRC / n).read_bytes() for n in ("go.mod", "go.sum", "main.go")))
-    cache = os.environ.get("OTEL_LLM_COST_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "otel-llm-cost")
-    return Path(cache) / f"composecheck-{digest.hexdigest()[:16]}" / "composecheck"
-
-
 def load(compose: Path) -> subprocess.CompletedProcess[str]:
-    path = checker_path()
-    if not path.exists():
-        _required(f"{path} missing: run scripts/setup.d/21-compose-check.sh")
+    path = require_checker("composecheck", "21-compose-check.sh")
     env = {k: v for k, v in os.environ.items() if k not in ("OTELCOL_IMAGE", "GRAFANA_ADMIN_PASSWORD")}
     return subprocess.run([str(path), "-f", str(compose)], capture_output=True, text=True, timeout=60, env=env,
                           check=False)
@@ -121,7 +104,7 @@ def test_collector_wiring(project: dict[str, Any]) -> None:
 def _promtool() -> str:
     found = os.environ.get("OTEL_LLM_COST_PROMTOOL") or shutil.which("promtool")
     if not found:
-        _required("promtool missing: run scripts/setup.d/10-observability.sh")
+        required("promtool missing: run scripts/setup.d/10-observability.sh")
     return str(found)
 
 
@@ -151,7 +134,7 @@ def test_alertmanager_config(project: dict[str, Any]) -> None:
     config = binds(alertmanager)[flag(alertmanager, "--config.file") or ""]
     amtool = os.environ.get("OTEL_LLM_COST_AMTOOL") or shutil.which("amtool")
     if not amtool:
-        _required("amtool missing: run scripts/setup.d/10-observability.sh")
+        required("amtool missing: run scripts/setup.d/10-observability.sh")
     done = subprocess.run([str(amtool), "check-config", str(config)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
 

@@ -197,7 +197,9 @@ class _Process:
         self.env = dict(env) if env is not None else None
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, ready_url: str, timeout: float = 30.0) -> None:
+    def start(self, ready_url: str, timeout: float = 30.0, ready: Callable[[], bool] | None = None) -> None:
+        """Launch and wait until ``ready_url`` answers 2xx (or ``ready()`` holds: servers behind TLS/auth)."""
+        is_ready = ready or (lambda: _http_ok(ready_url))
         log = self.log_path.open("ab")
         try:
             self.proc = subprocess.Popen(
@@ -209,7 +211,7 @@ class _Process:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.log()}")
-            if _http_ok(ready_url):
+            if is_ready():
                 return
             time.sleep(0.05)
         self.stop()
@@ -252,10 +254,11 @@ class _Server:
     stop_timeout = 15.0  # seconds SIGTERM has before SIGKILL
     log_tail = 60  # log lines ``log()`` returns by default
 
-    def _launch(self, name: str, argv: Sequence[str], ready_url: str, env: Mapping[str, str] | None = None) -> None:
-        """Start ``argv`` logging to <workdir>/<name>.log and wait until ``ready_url`` answers."""
+    def _launch(self, name: str, argv: Sequence[str], ready_url: str, env: Mapping[str, str] | None = None,
+                ready: Callable[[], bool] | None = None) -> None:
+        """Start ``argv`` logging to <workdir>/<name>.log and wait until ``ready_url`` answers (or ``ready()``)."""
         self._process = _Process(name, argv, self.workdir / f"{name}.log", env=env)
-        self._process.start(ready_url)
+        self._process.start(ready_url, ready=ready)
 
     def stop(self) -> None:
         if self._process:

@@ -38,6 +38,27 @@ def served_tier(body: dict[str, Any]) -> str:
     return {"auto": "default", "fast": "priority"}.get(requested, requested)
 
 
+# How providers behind the OpenAI SDK report a chat stream's usage, asked (stream_options.include_usage) or not:
+# "openai": only when asked, "usage": null on every chunk then a usage chunk without choices;
+# "last_chunk_when_asked": when asked, the usage on the last content chunk instead;
+# "empty_chunk_when_asked": when asked, a final chunk with no choices and "usage": null;
+# "always": a usage chunk without choices whether asked or not (OpenRouter).
+STREAM_USAGE_STYLES = ("openai", "last_chunk_when_asked", "empty_chunk_when_asked", "always")
+
+
+def with_stream_usage(events: list[dict[str, Any]], final: dict[str, Any], usage: dict[str, Any], style: str,
+                      asked: bool) -> list[dict[str, Any]]:
+    """A chat stream's ``events`` as the provider sends them in ``style``; ``final`` is a chunk without choices."""
+    if style == "always":
+        return [*events, {**final, "usage": usage}]
+    if not asked:
+        return events
+    nulled = [{**e, "usage": None} for e in events]
+    if style == "last_chunk_when_asked":
+        return [*nulled[:-1], {**nulled[-1], "usage": usage}] if nulled else nulled
+    return [*nulled, {**final, "usage": None if style == "empty_chunk_when_asked" else usage}]
+
+
 def sse(events: list[dict[str, Any]], done: bool = True, named: bool = False) -> bytes:
     body = "".join((f"event: {e['type']}\n" if named else "") + f"data: {json.dumps(e)}\n\n" for e in events)
     return (body + ("data: [DONE]\n\n" if done else "")).encode()
@@ -51,6 +72,9 @@ class FakeOpenAI:
         self.fail: tuple[int, dict[str, Any]] | Exception | None = None
         self.break_stream_after: int | None = None
         self.extra_usage: dict[str, Any] = {}
+        self.override_chat: dict[str, Any] = {}  # top-level fields of a plain chat answer, replaced as given
+        # How a chat stream reports usage (see STREAM_USAGE_STYLES): what OpenAI does, unless a test says otherwise
+        self.stream_usage_style = "openai"
         self.azure_deployments = {"prod-gpt4o-mini": "gpt-4o-mini"}
 
     # -- clients --------------------------------------------------------------------------------------
@@ -105,7 +129,7 @@ class FakeOpenAI:
                 "service_tier": served_tier(body), "system_fingerprint": "fp_1",
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": "{\"answer\": \"Paris\"}",
                                                      "refusal": None}, "logprobs": None, "finish_reason": "stop"}],
-                "usage": self._usage(model)})
+                "usage": self._usage(model), **self.override_chat})
 
         def chunk(delta: dict[str, Any] | None, finish: str | None = None, **extra: Any) -> dict[str, Any]:
             return {"id": "chatcmpl-abc123", "object": "chat.completion.chunk", "created": 1763900000,
@@ -115,8 +139,8 @@ class FakeOpenAI:
 
         events = [chunk({"role": "assistant", "content": ""}), chunk({"content": "{\"answer\": "}),
                   chunk({"content": "\"Paris\"}"}), chunk({}, "stop")]
-        if (body.get("stream_options") or {}).get("include_usage"):
-            events = [{**e, "usage": None} for e in events] + [chunk(None, usage=self._usage(model))]
+        asked = bool((body.get("stream_options") or {}).get("include_usage"))
+        events = with_stream_usage(events, chunk(None), self._usage(model), self.stream_usage_style, asked)
         return self._stream_response(sse(events))
 
     def _stream_response(self, payload: bytes) -> Any:

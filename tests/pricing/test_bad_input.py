@@ -74,7 +74,7 @@ def test_strict_env_and_bad_strict_value(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("OTEL_LLM_COST_PRICES_STRICT", "maybe")
     caplog.set_level(logging.ERROR)
     load_price_book()
-    assert "OTEL_LLM_COST_PRICES_STRICT='maybe' is not a boolean" in caplog.text
+    assert "OTEL_LLM_COST_PRICES_STRICT='maybe' is not valid (expected true/false" in caplog.text
 
 
 @pytest.mark.parametrize(("usage", "reason", "detail"), [

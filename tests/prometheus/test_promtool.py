@@ -22,7 +22,8 @@ RULES = REPO / "prometheus" / "rules"
 UNIT_TESTS = REPO / "prometheus" / "tests"
 README = REPO / "prometheus" / "README.md"
 ALERTS = ("LLMDailyBudgetExceeded", "LLMMonthlyBudgetProjectedOverrun", "LLMSpendRateSpike",
-          "LLMServiceSpendRunaway", "LLMUnpricedCalls", "LLMCostPerCallP95Jump", "LLMCostTelemetryMissing")
+          "LLMServiceSpendRunaway", "LLMUnpricedCalls", "LLMCostPerCallP95Jump", "LLMCostTelemetryMissing",
+          "LLMPriceTableStale")
 # Names other parts of the project query (grafana-dashboards, the report command): see PIPELINE-CONTRACT.
 CONTRACT_RECORDS = ("llm:cost_usd:rate5m", "llm:cost_usd:increase1h", "llm:cost_usd:increase1d",
                     "llm:cost_usd:month_to_date", "llm:cost_usd:projected_month_end", "llm:calls:rate5m",

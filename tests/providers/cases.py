@@ -43,7 +43,8 @@ class ProviderCase:
     usage attributes when a stream is abandoned after its first item (what was seen so far, nothing invented).
     ``peers``: other instrumentations of this SDK installed here (factories of BaseInstrumentor objects).
     ``async_client`` None: the SDK has no async client we instrument. ``answered(result)``: the plain result is the
-    SDK's own answer; ``status_of(error)``: the HTTP status an SDK error carries."""
+    SDK's own answer; ``status_of(error)``: the HTTP status an SDK error carries; ``view(item)``: what the app sees
+    of a result or stream item (compared with and without us)."""
 
     name: str
     entry_point: str
@@ -61,6 +62,8 @@ class ProviderCase:
     peers: tuple[Callable[[], Any], ...] = ()
     answered: Callable[[Any], bool] = lambda result: bool(result.id)
     status_of: Callable[[BaseException], Any] = lambda error: getattr(error, "status_code", None)
+    # what the app sees of a result or stream item, compared with and without the instrumentation
+    view: Callable[[Any], Any] = lambda item: (item.model_dump(), item.model_dump(exclude_unset=True))
 
     def __str__(self) -> str:
         return self.name
@@ -166,5 +169,7 @@ CASES: tuple[ProviderCase, ...] = (
         cost=(1200 * 3.3 + 2000 * 4.125 + 3000 * 0.33 + 500 * 16.5) / 1e6,
         error=fake_bedrock.throttled()[::-1], error_class=botocore.exceptions.ClientError,
         peers=_bedrock_peers(), answered=lambda result: bool(result["output"]["message"]),
-        status_of=lambda error: error.response["ResponseMetadata"]["HTTPStatusCode"]),
+        status_of=lambda error: error.response["ResponseMetadata"]["HTTPStatusCode"],
+        # the whole response but its per-request metadata (request id, date)
+        view=lambda item: {k: v for k, v in item.items() if k != "ResponseMetadata"}),
 )

@@ -188,3 +188,22 @@ def test_with_every_peer_of_this_sdk_cost_is_recorded_once(case: ProviderCase, o
     found = json.loads(out.strip().splitlines()[-1])
     assert found["costs"] == pytest.approx([case.cost, case.cost])  # one record per call, whoever made the span
     assert found["counter"] == pytest.approx(2 * case.cost)
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_the_app_sees_what_it_sees_without_us(otel: Otel, case: ProviderCase, stream: bool, is_async: bool) -> None:
+    """The hook for property suites: any ``ProviderCase`` call compared with and without the instrumentation."""
+    if is_async and case.async_client is None:
+        pytest.skip(f"{case.name} has no async client")
+
+    def seen() -> Any:
+        fake = case.fake()
+        result = run_call(case, case.async_client(fake) if is_async else case.client(fake), stream, is_async)
+        return [case.view(item) for item in (result if stream else [result])]
+
+    otel_llm_cost.uninstrument()
+    bare = seen()
+    otel.reinstrument()
+    assert seen() == bare
+    assert len(otel.finished()) == 1

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timezone
 
 from ..core.usage import Usage
+from ..ledger import commands as ledger_commands
 from ..pricing import Cost, PriceBook, load_price_book
 from ..pricing.overrides import PRICE_FIELDS, PriceFileError, load_override_file
 from ..pricing.table import PriceRow
@@ -105,7 +106,7 @@ def cmd_price(args: argparse.Namespace) -> int:
     for name, value in cost.parts().items():
         if value:
             print(f"  {name:<12} {_money(value)}")
-    print(f"  {'total':<12} {_money(cost.total)}   (table {cost.price_table})")
+    print(f"  {'total':<12} {_money(cost.total)}   (table {cost.price_table}, prices from {cost.price_source})")
     if cost.cache_savings:
         print(f"  cache saved  {_money(cost.cache_savings)}")
     if cost.discount_savings:
@@ -160,7 +161,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from ..demo.run import DemoOptions, run_demo
 
     return run_demo(DemoOptions(duration=args.duration, rate=args.rate, otlp=args.otlp,
-                                prometheus_port=args.prometheus_port, linger=args.linger, seed=args.seed))
+                                prometheus_port=args.prometheus_port, linger=args.linger, seed=args.seed,
+                                ledger=args.ledger))
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -171,6 +173,14 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import run_report
+
+    if args.ledger:
+        from ..ledger.commands import report_command
+
+        return report_command(args)
+    if not args.prometheus:
+        print("otel-llm-cost report: give --prometheus URL or --ledger URL", file=sys.stderr)
+        return 2
 
     return run_report(args.prometheus, args.since)
 
@@ -200,6 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--linger", type=float, default=None, metavar="SECONDS",
                       help="with --prometheus-port: keep serving this long after the run (default: until Ctrl-C)")
     demo.add_argument("--seed", type=int, default=7, help="random seed of the workload (default 7)")
+    demo.add_argument("--ledger", metavar="URL", default=None,
+                      help="also write every call to a ledger, e.g. sqlite:///tmp/demo-ledger.db")
     demo.set_defaults(func=cmd_demo)
 
     doctor = sub.add_parser("doctor", help="what is installed, instrumented and configured; a fix for each problem")
@@ -207,10 +219,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also check that this Prometheus receives otel-llm-cost metrics and has the rules")
     doctor.set_defaults(func=cmd_doctor)
 
-    report = sub.add_parser("report", help="spend by provider, model, service and feature, from Prometheus")
-    report.add_argument("--prometheus", metavar="URL", required=True, help="e.g. http://127.0.0.1:9090")
-    report.add_argument("--since", default="24h", help="window, a Prometheus duration (default 24h; 30m, 7d ...)")
+    report = sub.add_parser("report", help="spend by provider, model, service and feature, from Prometheus "
+                                           "(or per user, tenant ... from the ledger)")
+    report.add_argument("--prometheus", metavar="URL", default=None, help="e.g. http://127.0.0.1:9090")
+    report.add_argument("--since", default="24h", help="window, a Prometheus duration (default 24h; 30m, 7d ...); "
+                                                     "with --ledger also a date or ISO time")
     report.set_defaults(func=cmd_report)
+    ledger_commands.add_report_options(report)
+    ledger_commands.add_export_parser(sub)
 
     price = sub.add_parser("price", help="show a model's prices and the cost of a call")
     price.add_argument("model")
@@ -226,12 +242,19 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--provider", default="")
     models.set_defaults(func=cmd_models)
 
-    prices = sub.add_parser("prices", help="price override files")
+    prices = sub.add_parser("prices", help="price override files; update and cross-check the price table")
     prices_sub = prices.add_subparsers(dest="prices_command", required=True)
     check = prices_sub.add_parser("check", help="validate price override files (TOML or JSON); fields: "
                                                 + ", ".join(PRICE_FIELDS))
     check.add_argument("files", nargs="+")
     check.set_defaults(func=cmd_prices_check)
+    from .prices import register as register_prices
+
+    register_prices(prices_sub)
+
+    from ..budgets.cli import add_parser as add_budgets_parser
+
+    add_budgets_parser(sub)
     return parser
 
 

@@ -21,10 +21,9 @@ from typing import TextIO
 from urllib.parse import urlsplit
 
 from .. import __version__
-from ..core.settings import ENV_VARS, _parse
+from ..core.settings import ENV_VARS, parse_value
 
 OK, INFO, WARN, FAIL = "ok", "--", "WARN", "FAIL"
-STALE_DAYS = 90
 # distribution -> what it is and how it coexists with otel-llm-cost
 PEERS = {
     "opentelemetry-instrumentation-openai": "OpenLLMetry's OpenAI instrumentation (entry point `openai`)",
@@ -222,7 +221,7 @@ def _settings(report: Report, env: Mapping[str, str]) -> tuple[str, ...]:
     for var, (default, kind, help_text) in ENV_VARS.items():
         raw = env.get(var, "")
         try:
-            value = _parse(var, raw if raw.strip() else default, kind)
+            value = parse_value(var, raw if raw.strip() else default, kind)
         except ValueError as accepted:
             lines.append((FAIL, f"{var}={raw!r} is invalid: the default {default!r} is used instead",
                           f"set it to {accepted}, or unset it"))
@@ -252,18 +251,11 @@ def _prices(report: Report, files: tuple[str, ...], env: Mapping[str, str], toda
     from ..pricing.overrides import PriceFileError, load_override_file
 
     lines = report.section("Price table and overrides")
-    book = load_price_book([])  # the bundled table; the override files are checked one by one below
-    table_id = book.table_id
-    stamp = table_id.rsplit("@", 1)[-1] if "@" in table_id else ""
-    try:
-        age = (today - date.fromisoformat(stamp)).days
-    except ValueError:
-        age = None
-    if age is not None and age > STALE_DAYS:
-        lines.append((WARN, f"bundled price table {table_id} is {age} days old: new models will be unpriced",
-                      "pip install -U otel-llm-cost (or add the new prices to OTEL_LLM_COST_PRICES_FILE)"))
-    else:
-        lines.append((OK, f"bundled price table {table_id}" + (f" ({age} days old)" if age is not None else ""), ""))
+    book = load_price_book([], prices_cache=env.get("OTEL_LLM_COST_PRICES_CACHE") or None)  # files: below
+    from ..pricing.table_status import table_status
+
+    level, message, fix = table_status(book.table, env, today)
+    lines.append((WARN if level == "warn" else OK, message, fix))
     strict = env.get("OTEL_LLM_COST_PRICES_STRICT", "").strip().lower() in ("1", "true", "yes", "on")
     for path in files:
         if not os.path.exists(path):
@@ -349,6 +341,9 @@ def run_doctor(out: TextIO | None = None, env: Mapping[str, str] | None = None, 
     _exporters(report, env)
     files = _settings(report, env)
     _prices(report, files, env, today)
+    from ..budgets.doctor import budget_checks
+
+    report.section("Budgets").extend(budget_checks(env))
     _peers(report)
     if prometheus:
         _prometheus(report, prometheus)

@@ -16,11 +16,16 @@ from typing import Any
 import wrapt
 from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 
+from ..budgets import hook as budgets
 from .attribution import Attribution
 from .reading import field, given, whole
 from .settings import Settings
 from .streams import AsyncStreamProxy, ManagedStreamProxy, RawResponseProxy, SyncStreamProxy
 from .telemetry import REQUEST_STOP_SEQUENCES, CallRecord, Telemetry
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..budgets.guard import Guard, Ticket
 
 logger = logging.getLogger("otel_llm_cost")
 _MARK = "_otel_llm_cost_wrapper"
@@ -95,7 +100,7 @@ class Adapter:
 
 
 class _CallObserver:
-    __slots__ = ("adapter", "call", "ended", "nesting", "state", "telemetry")
+    __slots__ = ("adapter", "call", "ended", "nesting", "state", "telemetry", "ticket")
     nesting: Token[bool] | None
 
     def __init__(self, telemetry: Telemetry, adapter: Adapter, call: CallRecord, state: Any) -> None:
@@ -105,6 +110,7 @@ class _CallObserver:
         self.state = state
         self.ended = False
         self.nesting = _IN_CALL.set(True)  # reset by detach(), when the SDK call returns
+        self.ticket: Ticket | None = None  # the call's budget reservation, if a budget applies
 
     def on_item(self, item: Any) -> bool:
         self.call.mark_first_chunk()
@@ -117,9 +123,12 @@ class _CallObserver:
         self.adapter.read_result(self.call, result)
 
     def on_end(self, error: BaseException | None) -> None:
-        if not self.ended:
-            self.ended = True
-            self.telemetry.finish(self.call, error)
+        if self.ended:  # an adapter's last stream item ended it already (Adapter.ends_stream)
+            return
+        self.ended = True
+        result = self.telemetry.finish(self.call, error)
+        if self.ticket is not None:  # budgets: settle the reservation to the actual cost (or release it)
+            self.ticket.settle(result, error)
 
     def detach(self) -> None:
         """The SDK call returned (a stream may still run): our span and the nesting mark stop being current."""
@@ -138,6 +147,7 @@ class _Runtime:
     def __init__(self) -> None:
         self.telemetry: Telemetry | None = None
         self.settings: Settings | None = None
+        self.guard: Guard | None = None  # budgets; None (the call path's one check) without a budget file
         self.lock = threading.Lock()
         self.users: set[str] = set()
 
@@ -148,12 +158,22 @@ class _Runtime:
 
                 settings = Settings({k: v for k, v in kwargs.items() if k not in (
                     "tracer_provider", "meter_provider", "skip_dep_check", "raise_exception_on_conflict")})
-                book = load_price_book(list(settings.prices_file), strict=settings.prices_strict)
+                book = load_price_book(list(settings.prices_file), strict=settings.prices_strict,
+                                       prices_cache=settings.prices_cache)
                 attribution = Attribution(settings.metric_attributes, settings.max_attribute_values,
                                           settings.baggage_keys)
                 self.telemetry = Telemetry(book, attribution, kwargs.get("tracer_provider"),
                                            kwargs.get("meter_provider"))
                 self.settings = settings
+                if settings.budgets_file:
+                    from ..budgets.setup import load_guard
+
+                    self.guard = load_guard(settings.budgets_file, strict=settings.budgets_strict,
+                                            store_url=settings.budget_store,
+                                            fail_closed=settings.budget_fail == "closed",
+                                            reservation_ttl=settings.budget_reservation_ttl,
+                                            tracer_provider=kwargs.get("tracer_provider"),
+                                            meter_provider=kwargs.get("meter_provider"))
             self.users.add(name)
             return self.telemetry
 
@@ -163,12 +183,15 @@ class _Runtime:
             if not self.users:
                 self.telemetry = None
                 self.settings = None
+                if self.guard is not None:
+                    self.guard.close()
+                    self.guard = None
 
 
 RUNTIME = _Runtime()
 
 
-def _wrap_result(result: Any, observer: _CallObserver, is_async: bool) -> Any:
+def _wrap_result(result: Any, observer: _CallObserver) -> Any:
     """Hand the caller the SDK's own result (or a transparent proxy when more is still to come)."""
     cls = type(result)
     if hasattr(cls, "model_fields") and not hasattr(cls, "close"):
@@ -193,9 +216,9 @@ def _wrap_result(result: Any, observer: _CallObserver, is_async: bool) -> Any:
             finally:
                 observer.on_end(None)
             return result
-        return RawResponseProxy(result, observer, is_async, AsyncStreamProxy if is_async else SyncStreamProxy)
+        return RawResponseProxy(result, observer)
     if observer.adapter.stream_inside:
-        return _wrap_envelope(result, observer, is_async)
+        return _wrap_envelope(result, observer)
     try:
         observer.on_result(result)
     finally:
@@ -203,13 +226,14 @@ def _wrap_result(result: Any, observer: _CallObserver, is_async: bool) -> Any:
     return result
 
 
-def _wrap_envelope(result: Any, observer: _CallObserver, is_async: bool) -> Any:
-    """A result holding its stream (boto3): the caller gets the same envelope, our proxy in it for the stream."""
+def _wrap_envelope(result: Any, observer: _CallObserver) -> Any:
+    """A result holding its stream (boto3): the caller gets the same envelope, our proxy in it for the stream
+    (an async one for a stream iterated with ``async for``: aiobotocore's)."""
     proxies: list[Any] = []
 
     def wrap(raw: Any) -> Any:
-        is_async_stream = callable(getattr(raw, "__anext__", None)) or callable(getattr(raw, "__aiter__", None))
-        proxies.append((AsyncStreamProxy if is_async or is_async_stream else SyncStreamProxy)(raw, observer))
+        is_async = callable(getattr(raw, "__aiter__", None))
+        proxies.append((AsyncStreamProxy if is_async else SyncStreamProxy)(raw, observer))
         return proxies[-1]
 
     try:
@@ -257,6 +281,8 @@ def sync_wrapper(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callabl
         if begun is None:
             return wrapped(*args, **kwargs)
         observer, call_kwargs = begun
+        if RUNTIME.guard is not None:  # budgets: reserve the call's maximum cost, or raise BudgetExceeded
+            observer.ticket = budgets.reserve(RUNTIME.guard, observer, call_kwargs)
         try:
             result = wrapped(*args, **call_kwargs)
         except BaseException as error:
@@ -265,7 +291,7 @@ def sync_wrapper(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callabl
             raise
         observer.detach()
         try:
-            return _wrap_result(result, observer, is_async=False)
+            return _wrap_result(result, observer)
         except Exception:
             logger.debug("otel-llm-cost: reading a result failed", exc_info=True)
             return result
@@ -281,6 +307,8 @@ def async_wrapper(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callab
         if begun is None:
             return await wrapped(*args, **kwargs)
         observer, call_kwargs = begun
+        if RUNTIME.guard is not None:  # budgets: reserve the call's maximum cost, or raise BudgetExceeded
+            observer.ticket = budgets.reserve(RUNTIME.guard, observer, call_kwargs)
         try:
             result = await wrapped(*args, **call_kwargs)
         except BaseException as error:
@@ -289,7 +317,7 @@ def async_wrapper(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callab
             raise
         observer.detach()
         try:
-            return _wrap_result(result, observer, is_async=True)
+            return _wrap_result(result, observer)
         except Exception:
             logger.debug("otel-llm-cost: reading a result failed", exc_info=True)
             return result
@@ -310,7 +338,10 @@ def managed_wrapper(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Call
 
         def begin() -> _CallObserver:
             prepared.call.restart_clock()
-            return _start(telemetry, adapter, prepared)
+            observer = _start(telemetry, adapter, prepared)
+            if RUNTIME.guard is not None:  # budgets: reserve the call's maximum cost, or raise BudgetExceeded
+                observer.ticket = budgets.reserve(RUNTIME.guard, observer, prepared.kwargs)
+            return observer
 
         try:
             return ManagedStreamProxy(manager, begin, adapter.attach_stream)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from .calls import Adapter, LLMCostInstrumentor, Prepared, Target, client_factory_wrapper, request_attributes
 from .contract import ACCUMULATE, ClientFactory, ProviderRule, ProviderSpec, Reads, RequestMap, Server, UsageMap
-from .reading import Reader, compile_first, compile_path, given, whole
+from .reading import compile_first, compile_path, field, given, whole
 from .telemetry import REQUEST_CHOICE_COUNT, CallRecord
 from .usage import USAGE_FIELDS, Usage
 
@@ -64,23 +64,74 @@ _USAGE_ARGS = dict(zip(_SLOTS, (f for f in USAGE_FIELDS if f != "requests"), str
 
 
 class UsageReader:
-    """A compiled ``UsageMap``: usage object -> (Usage or None when no count was reported, provider cost)."""
+    """A compiled ``UsageMap``: usage object -> (Usage or None when no count was reported, provider cost).
+
+    Every object on the way to a count is read once per call (``prompt_tokens_details`` holds four counts), in
+    ``steps``: (index of the parent object, field name); a count is (Usage field, alternatives as (object index,
+    field name)), the first one present wins; ``plus`` are counts added to a total."""
 
     def __init__(self, spec: UsageMap) -> None:
-        self.counts: tuple[tuple[str, Reader], ...] = tuple(
-            (_USAGE_ARGS[slot], reader) for slot in _SLOTS if (reader := compile_first(getattr(spec, slot))))
-        self.input_plus = tuple(compile_path(p) for p in spec.input_plus)
-        self.output_plus = tuple(compile_path(p) for p in spec.output_plus)
-        self.cost = compile_first(spec.cost)
+        self.steps: list[tuple[int, str]] = []
+        self._objects: dict[tuple[str, ...], int] = {(): 0}
+        self.counts = tuple((_USAGE_ARGS[slot], self._alternatives(paths)) for slot in _SLOTS
+                            if (paths := getattr(spec, slot)) is not None)
+        self.plus = tuple((total, tuple(self._alternatives(p) for p in extra))
+                          for total, extra in (("input_tokens", spec.input_plus), ("output_tokens", spec.output_plus))
+                          if extra)
+        self.cost = None if spec.cost is None else self._alternatives(spec.cost)
+
+    def _alternatives(self, paths: str | tuple[str, ...]) -> tuple[tuple[int, str], ...]:
+        return tuple(self._leaf(p) for p in ((paths,) if isinstance(paths, str) else paths))
+
+    def _leaf(self, path: str) -> tuple[int, str]:
+        if "[]" in path:
+            raise ValueError(f"usage path {path!r}: a count is one value, not a list")
+        *parents, name = path.split(".")
+        return self._object(tuple(parents)), name
+
+    def _object(self, steps: tuple[str, ...]) -> int:
+        found = self._objects.get(steps)
+        if found is None:
+            parent = self._object(steps[:-1])
+            self.steps.append((parent, steps[-1]))
+            found = self._objects[steps] = len(self.steps)
+        return found
 
     def __call__(self, usage: Any) -> tuple[Usage | None, float | None]:
-        counts = {name: value for name, read in self.counts if (value := whole(read(usage))) is not None}
-        for name, extra in (("input_tokens", self.input_plus), ("output_tokens", self.output_plus)):
-            if extra and name in counts:
-                counts[name] += sum(whole(read(usage)) or 0 for read in extra)
-        cost = self.cost(usage) if self.cost is not None else None
-        cost = float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool) else None
+        objects = [usage]
+        for parent, name in self.steps:
+            obj = objects[parent]
+            objects.append(None if obj is None else field(obj, name))
+        counts = {}
+        for name, alternatives in self.counts:
+            value = _first(objects, alternatives)
+            if value.__class__ is int:
+                counts[name] = value
+        for total, extra in self.plus:
+            if total in counts:
+                counts[total] += sum(whole(_first(objects, alternatives)) or 0 for alternatives in extra)
+        cost = None if self.cost is None else _money(_first(objects, self.cost))
         return (Usage(**counts) if counts else None), cost
+
+
+def _first(objects: list[Any], alternatives: tuple[tuple[int, str], ...]) -> Any:
+    for index, name in alternatives:
+        obj = objects[index]
+        if obj is not None:
+            value = field(obj, name)
+            if value is not None:
+                return value
+    return None
+
+
+def _money(value: Any) -> float | None:
+    """A reported cost as a float (an int past the float range is infinite: out of range, as telemetry says)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return float("inf")
 
 
 class ResultReader:

@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 import wrapt
 
+from ..budgets.errors import BudgetExceeded
+
 logger = logging.getLogger("otel_llm_cost")
 
 
@@ -170,25 +172,30 @@ class AsyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
 class RawResponseProxy(_Finisher, wrapt.ObjectProxy[Any]):
     """A ``with_raw_response`` / ``with_streaming_response`` result: usage is read when the caller parses it.
 
-    ``parse()`` returning a stream gives the caller our stream proxy (the same one on every call);
-    a body that is never parsed ends the call without usage (never an invented number).
+    ``parse()`` and ``close()`` keep the SDK's own shape: they are coroutines only where the SDK's are (its
+    async *raw* response parses synchronously, its async *streaming* response does not). ``parse()`` returning
+    a stream gives the caller our stream proxy, the same one every time, as the SDK caches its stream; a body
+    that is never parsed ends the call without usage (never an invented number).
     """
 
-    def __init__(self, wrapped: Any, observer: Observer, is_async: bool, stream_proxy: type) -> None:
+    def __init__(self, wrapped: Any, observer: Observer) -> None:
         super().__init__(wrapped)
         self._self_observer = observer
         self._self_done = False
-        self._self_is_async = is_async
-        self._self_stream_proxy = stream_proxy
-        self._self_parsed: Any = None
+        self._self_parsed: SyncStreamProxy | AsyncStreamProxy | None = None
 
     def _self_take(self, parsed: Any, wants_default: bool) -> Any:
-        if not wants_default or self._self_done:
+        if not wants_default:
+            return parsed
+        stream = self._self_parsed
+        if stream is not None:  # parsed again: the SDK hands back its cached stream, we hand back our proxy
+            return stream if parsed is stream.__wrapped__ else parsed
+        if self._self_done:
             return parsed
         if _looks_like_stream(parsed):
-            if self._self_parsed is None:
-                self._self_parsed = self._self_stream_proxy(parsed, self._self_observer)
-                self._self_done = True  # the stream proxy owns the end from now on
+            proxy = AsyncStreamProxy if hasattr(type(parsed), "__anext__") else SyncStreamProxy
+            self._self_parsed = proxy(parsed, self._self_observer)
+            self._self_done = True  # the stream proxy owns the end from now on
             return self._self_parsed
         try:
             self._self_observer.on_result(parsed)
@@ -199,16 +206,17 @@ class RawResponseProxy(_Finisher, wrapt.ObjectProxy[Any]):
 
     def parse(self, *args: Any, **kwargs: Any) -> Any:
         wants_default = not args and kwargs.get("to") is None
-        if self._self_is_async:
+        parsed = self.__wrapped__.parse(*args, **kwargs)
+        if _awaitable(parsed):
             async def parse_async() -> Any:
-                return self._self_take(await self.__wrapped__.parse(*args, **kwargs), wants_default)
+                return self._self_take(await parsed, wants_default)
 
             return parse_async()
-        return self._self_take(self.__wrapped__.parse(*args, **kwargs), wants_default)
+        return self._self_take(parsed, wants_default)
 
     def close(self) -> Any:
         result = self.__wrapped__.close()
-        if self._self_is_async:
+        if _awaitable(result):
             async def close_async() -> Any:
                 try:
                     return await result
@@ -246,6 +254,8 @@ class ManagedStreamProxy(wrapt.ObjectProxy[Any]):
     def _self_start(self) -> ManagedObserver | None:
         try:
             return self._self_begin()
+        except BudgetExceeded:
+            raise  # a budget refused the call: the request is not sent, the caller is told
         except Exception:
             logger.debug("otel-llm-cost: could not start a call record", exc_info=True)
             return None
@@ -309,12 +319,22 @@ class ManagedStreamProxy(wrapt.ObjectProxy[Any]):
             self._self_exited()
 
 
+def end_stream(stream: Any) -> None:
+    """End the call of ``stream`` if it is one of our stream proxies (a helper closed its response past it)."""
+    if isinstance(stream, (SyncStreamProxy, AsyncStreamProxy)):
+        stream._self_end(None)
+
+
 def _finish(observer: Observer, error: BaseException | None) -> None:
     """End the observer's call; a failure inside our recording never reaches the app."""
     try:
         observer.on_end(error)
     except Exception:
         logger.debug("otel-llm-cost: finishing a call failed", exc_info=True)
+
+
+def _awaitable(obj: Any) -> bool:
+    return hasattr(type(obj), "__await__")
 
 
 def _looks_like_stream(obj: Any) -> bool:

@@ -24,9 +24,12 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from .. import __version__
 from ..pricing import Cost, PriceBook, Unpriced
-from ..pricing.result import NO_USAGE
+from ..pricing.result import INVALID_USAGE, NO_USAGE
 from .attribution import Attribution
-from .usage import Usage
+from .tracking import Spend
+from .tracking import active as active_trackers
+from .tracking import record as record_spend
+from .usage import Usage, usage_problem
 
 logger = logging.getLogger("otel_llm_cost")
 SCOPE = "otel_llm_cost"
@@ -68,6 +71,7 @@ COST_SOURCE = "gen_ai.usage.cost.source"
 COST_PARTS = {"input": "llm_cost.input", "output": "llm_cost.output", "cache_read": "llm_cost.cache_read",
               "cache_write": "llm_cost.cache_write"}
 PRICE_TABLE = "llm_cost.price_table"
+PRICE_SOURCE = "llm_cost.price_source"  # where the row came from: genai-prices, litellm, correction, override
 UNPRICED_REASON = "llm_cost.unpriced_reason"
 TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk"
 
@@ -101,7 +105,7 @@ class CallRecord:
     __slots__ = ("_context_token", "attribution", "error_type", "finish_reasons", "first_chunk", "metric_base",
                  "operation", "peer_span", "price_context", "price_request_model_first", "provider", "provider_cost",
                  "request_model", "response_id", "response_model", "server_address", "server_port", "service_tier",
-                 "span", "start_perf", "start_time", "streaming", "usage")
+                 "span", "start_perf", "start_time", "streaming", "trackers", "usage")
 
     def __init__(self, operation: str, provider: str, request_model: str | None, server_address: str | None,
                  server_port: int | None, streaming: bool) -> None:
@@ -129,6 +133,7 @@ class CallRecord:
         self.peer_span = False
         self.attribution: Mapping[str, str] = {}
         self.metric_base: dict[str, Any] = {}
+        self.trackers: tuple[Spend, ...] = ()  # the in-process trackers (tracking.track) active when it started
         self._context_token: object | None = None
 
     def restart_clock(self) -> None:
@@ -236,15 +241,20 @@ class Telemetry:
             "gen_ai.client.operation.time_to_first_chunk", unit="s",
             description="Time from request start to the first streamed chunk",
             explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
+        self._invalid_warned: set[tuple[str, str | None, str]] = set()
         self.operation_cost = meter.create_histogram(
             "gen_ai.client.operation.cost", unit="USD", description="Cost of one GenAI call in USD",
             explicit_bucket_boundaries_advisory=list(COST_BUCKETS))
+        from .table_age import TableAgeGauge  # here: table_age imports this module's names
+
+        TableAgeGauge.track(meter, price_book.table)
 
     # -- start --------------------------------------------------------------------------------------------
 
     def start(self, call: CallRecord, request_attributes: Mapping[str, Any] | None = None) -> CallRecord:
         """Open the call's span (or adopt a peer's GenAI span) and make it current during the SDK call."""
         call.attribution = self.attribution.span_attributes()
+        call.trackers = active_trackers()
         attrs: dict[str, Any] = {OPERATION: call.operation, PROVIDER: call.provider}
         if call.request_model:
             attrs[REQUEST_MODEL] = call.request_model
@@ -286,16 +296,18 @@ class Telemetry:
 
     # -- finish -------------------------------------------------------------------------------------------
 
-    def finish(self, call: CallRecord, error: BaseException | None = None) -> None:
-        """Price the call, set span attributes, record metrics and end the span. Never raises."""
+    def finish(self, call: CallRecord, error: BaseException | None = None) -> Cost | Unpriced | None:
+        """Price the call, set span attributes, record metrics and end the span; return the price (budgets
+        settle to it). Never raises."""
         try:
-            self._finish(call, error)
+            return self._finish(call, error)
         except Exception:
             logger.debug("otel-llm-cost: recording a call failed", exc_info=True)
             if not call.peer_span:
                 call.span.end()
+            return None
 
-    def _finish(self, call: CallRecord, error: BaseException | None) -> None:
+    def _finish(self, call: CallRecord, error: BaseException | None) -> Cost | Unpriced | None:
         duration = time.perf_counter() - call.start_perf
         span = call.span
         attrs: dict[str, Any] = {}
@@ -311,14 +323,24 @@ class Telemetry:
         if error is not None and call.error_type is None:
             call.error_type = error_type(error)
         usage = call.usage
-        if usage is not None:
-            _usage_attributes(usage, attrs)
-        result = self._price(call, usage, duration)
+        result: Cost | Unpriced | None
+        problem = None if usage is None else usage_problem(usage)
+        if problem is None and call.provider_cost is not None:
+            problem = _provider_cost_problem(call.provider_cost)
+        if problem is not None:  # a broken report: unpriced, and none of its counts recorded anywhere
+            usage, result = None, Unpriced(INVALID_USAGE, problem)
+            self._warn_invalid(call, problem)
+        else:
+            if usage is not None:
+                _usage_attributes(usage, attrs)
+            result = self._price(call, usage, duration)
         if isinstance(result, Cost):
             attrs[COST_AMOUNT] = result.total
             attrs[COST_CURRENCY] = result.currency
             attrs[COST_SOURCE] = result.source
             attrs[PRICE_TABLE] = result.price_table
+            if result.price_source:
+                attrs[PRICE_SOURCE] = result.price_source
             for part, name in COST_PARTS.items():
                 attrs[name] = getattr(result, part)
         elif result is not None:
@@ -331,8 +353,20 @@ class Telemetry:
         if call.error_type:
             span.set_status(Status(StatusCode.ERROR, str(error) if error is not None else call.error_type))
         self._record_metrics(call, metric_attrs, usage, result, duration)
+        if call.trackers:  # the same usage and result as the metrics: a tracker always agrees with them
+            record_spend(call.trackers, call.provider, call.request_model or call.response_model, call.attribution,
+                         call.error_type is not None, usage, result)
         if not call.peer_span:
             span.end()
+        return result
+
+    def _warn_invalid(self, call: CallRecord, problem: str) -> None:
+        """Say once per (provider, model, problem) that a response's usage was invalid and not recorded."""
+        key = (call.provider, call.response_model or call.request_model, problem)
+        if key not in self._invalid_warned and len(self._invalid_warned) < 100:
+            self._invalid_warned.add(key)
+            logger.warning("otel-llm-cost: %r/%r answered with invalid usage (%s); the call is counted as unpriced "
+                           "(invalid_usage) and its counts are not recorded", key[0], key[1], problem)
 
     def _price(self, call: CallRecord, usage: Usage | None, duration: float) -> Cost | Unpriced | None:
         """The call's cost; None for a failed call that reported no usage (nothing billed, nothing unpriced)."""
@@ -380,6 +414,18 @@ class Telemetry:
             increments.append((UNPRICED_COUNTER, (*key, (UNPRICED_REASON, result.reason)), 1))
         if increments:
             self.totals.add(increments)
+
+
+# The largest cost one call may report (e.g. OpenRouter's usage.cost): no single request is billed a million USD;
+# beyond it the report is broken, and summed into the cost counters it would swamp every real cost (or overflow).
+MAX_CALL_COST_USD = 1e6
+
+
+def _provider_cost_problem(cost: float) -> str | None:
+    """Why a provider-reported cost is not a valid report (not a finite amount in 0..MAX_CALL_COST_USD), or None."""
+    if 0.0 <= cost <= MAX_CALL_COST_USD:
+        return None
+    return f"the provider-reported cost is out of range (0 to {MAX_CALL_COST_USD:g} USD): {cost!r}"
 
 
 def _modality(usage: Usage, field: str) -> str:

@@ -26,6 +26,25 @@ USAGE_FIELDS = (
     "web_searches",
 )
 
+# The largest count one call may report: a trillion, four orders of magnitude past any context window. Anything
+# larger is a broken report, and dangerous to record: the exporters carry cumulative counters as int64 (a count
+# of 2**63 makes every later metrics export fail) and histogram sums as doubles (exact only up to 2**53).
+MAX_COUNT = 10**12
+
+
+def usage_problem(usage: Usage) -> str | None:
+    """Why ``usage`` is not a valid report (a count that is not a whole number in 0..MAX_COUNT), or None."""
+    for name in USAGE_FIELDS:
+        value = getattr(usage, name)
+        if value is None or (value.__class__ is int and 0 <= value <= MAX_COUNT):
+            continue
+        if value.__class__ is not int:
+            return f"{name} is not a whole number: {type(value).__name__}"
+        if value < 0:
+            return f"{name} is negative" + (f": {value}" if value >= -MAX_COUNT else "")
+        return f"{name} is larger than {MAX_COUNT}"
+    return None
+
 
 class Usage:
     """Token usage of one call; every subset count is included in its total.

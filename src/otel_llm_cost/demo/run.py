@@ -37,6 +37,7 @@ class DemoOptions:
     prometheus_port: int | None = None
     linger: float | None = None
     seed: int = 7
+    ledger: str | None = None  # also write every call to this ledger URL
 
 
 class Progress:
@@ -101,6 +102,7 @@ class _Telemetry:
 
         resource = Resource.create({"service.name": SERVICE_NAME, "deployment.environment.name": "demo"})
         self.memory = InMemoryMetricReader()
+        self.ledger: Any = None
         readers: list[MetricReader] = [self.memory]
         self.tracer_provider = TracerProvider(resource=resource)
         if options.otlp:
@@ -114,6 +116,10 @@ class _Telemetry:
             readers.append(PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=f"{base}/v1/metrics"),
                                                          export_interval_millis=5000))
             self.tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{base}/v1/traces")))
+        if options.ledger:
+            from ..ledger.demo_ledger import attach
+
+            self.ledger = attach(self.tracer_provider, options.ledger)
         if options.prometheus_port is not None:
             from opentelemetry.exporter.prometheus import PrometheusMetricReader
             from prometheus_client import start_http_server
@@ -259,6 +265,12 @@ def run_demo(options: DemoOptions | None = None, out: TextIO | None = None) -> i
         print(f"otel-llm-cost demo: cannot reach the OTLP endpoint {options.otlp} ({why}); start a collector "
               "(./scripts/local-stack.sh start) or leave out --otlp", file=sys.stderr)
         return 2
+    if options.ledger:
+        from ..ledger.demo_ledger import url_problem
+
+        if why := url_problem(options.ledger):
+            print(f"otel-llm-cost demo: {why}", file=sys.stderr)
+            return 2
     from .simulated_provider import SimulatedProviderServer
 
     logging.getLogger("otel_llm_cost").setLevel(logging.ERROR)  # unpriced models are reported in the table
@@ -290,6 +302,10 @@ def run_demo(options: DemoOptions | None = None, out: TextIO | None = None) -> i
         if provider not in recorded and count:
             out.write(f"note: {count} {provider} calls were not recorded: no instrumentor for the {provider} SDK "
                       "is installed here (see `otel-llm-cost doctor`)\n")
+    if options.ledger:
+        from ..ledger.demo_ledger import totals_line
+
+        out.write(totals_line(tel.tracer_provider, tel.ledger, options.ledger) + "\n")
     if abs(summary.operation_cost - summary.total().cost) > 1e-9:
         out.write(f"WARNING: cost counter {summary.total().cost!r} != operation cost {summary.operation_cost!r}\n")
     out.flush()

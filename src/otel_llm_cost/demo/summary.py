@@ -64,6 +64,8 @@ def summarize(metrics_data: Any) -> Summary:
     """Group the cumulative metric points by provider, request model and feature."""
     summary = Summary()
     for name, attrs, point in _points(metrics_data):
+        if not name.startswith("gen_ai."):
+            continue  # llm_cost.price_table.age: about the process, not its calls
         key = (str(attrs.get(names.PROVIDER, "-")), str(attrs.get(names.REQUEST_MODEL, "-")),
                str(attrs.get("feature", "-")))
         row = summary.rows[key]

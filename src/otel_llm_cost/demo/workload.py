@@ -186,9 +186,20 @@ def pick(rng: random.Random, available: set[str]) -> tuple[Scenario, dict[str, s
     return scenario, extra
 
 
+_TENANTS = ("acme", "globex", "initech", "umbrella", "hooli")
+
+
+def _customer(rng: random.Random) -> tuple[str, str]:
+    """Who the call is for (tenant, user): picked from the call's rng state without drawing from it, so the calls
+    themselves stay what they were before users were added (span attributes only; not metric labels)."""
+    pick = random.Random(hash(rng.getstate()[1])).randrange(40)  # ints: hash is the same every run
+    return _TENANTS[pick % len(_TENANTS)], f"user-{pick:02d}"
+
+
 def make_call(scenario: Scenario, clients: Clients, rng: random.Random, extra: dict[str, str]) -> str | None:
-    """Run one call under its feature/team attribution; the SDK error's class name when the call failed."""
-    with attributes(feature=scenario.feature, team=scenario.team):
+    """Run one call under its feature/team/tenant/user attribution; the SDK error's class name when it failed."""
+    tenant, user = _customer(rng)
+    with attributes(feature=scenario.feature, team=scenario.team, tenant=tenant, user_id=user):
         try:
             scenario.run(clients, rng, dict(extra))
         except Exception as error:  # the demo app handles provider errors like any app would

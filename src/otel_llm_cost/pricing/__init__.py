@@ -6,11 +6,11 @@ Pure Python with no OpenTelemetry import, so the command line and tests can use 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 
 from .book import PriceBook, Resolution
 from .result import Cost, CostResult, Unpriced
+from .store import reset_table_in_force, table_in_force
 
 TYPE_CHECKING = False  # not `from typing`: importing typing is a large part of this package's import time
 if TYPE_CHECKING:
@@ -49,36 +49,22 @@ _default: PriceBook | None = None
 _lock = threading.Lock()
 
 
-def split_paths(value: str) -> list[str]:
-    """Files listed in OTEL_LLM_COST_PRICES_FILE: separated by the OS path separator or commas."""
-    return [p.strip() for chunk in value.split(os.pathsep) for p in chunk.split(",") if p.strip()]
-
-
-def parse_strict(value: str | None) -> bool:
-    """OTEL_LLM_COST_PRICES_STRICT as a boolean; a bad value is reported and means false."""
-    if value is None or value.strip() == "":
-        return False
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered not in ("0", "false", "no", "off"):
-        logger.error("otel-llm-cost: %s=%r is not a boolean (use true or false); using false",
-                     PRICES_STRICT_ENV, value)
-    return False
-
-
-def load_price_book(files: list[str] | None = None, *, strict: bool | None = None) -> PriceBook:
-    """A price book from the bundled table plus override files (default: from the environment).
+def load_price_book(files: list[str] | None = None, *, strict: bool | None = None,
+                    prices_cache: str | None = None) -> PriceBook:
+    """A price book from the table in force (bundled, or updated in ``prices_cache``: default from the
+    environment, see ``store.py``) plus override files (default: from the environment).
 
     A bad file is logged (one error naming file, entry and field) and skipped so the bundled prices stay
     in force; with ``strict`` (or OTEL_LLM_COST_PRICES_STRICT=true) it raises PriceFileError instead.
     """
-    if files is None:
-        files = split_paths(os.environ.get(PRICES_FILE_ENV, ""))
-    if strict is None:
-        strict = parse_strict(os.environ.get(PRICES_STRICT_ENV))
+    if files is None or strict is None:
+        from ..core.settings import setting  # parsed as instrument() parses it; imported only when needed
+
+        files = list(setting(PRICES_FILE_ENV)) if files is None else files
+        strict = setting(PRICES_STRICT_ENV) if strict is None else strict
+    table = table_in_force(prices_cache or None)
     if not files:
-        return PriceBook()
+        return PriceBook(table)
     from .overrides import Overrides, PriceFileError, load_override_file
 
     overrides = Overrides()
@@ -89,7 +75,7 @@ def load_price_book(files: list[str] | None = None, *, strict: bool | None = Non
             if strict:
                 raise
             logger.error("otel-llm-cost: %s. This file is ignored; the bundled prices stay in force.", exc)
-    return PriceBook(overrides=overrides)
+    return PriceBook(table, overrides=overrides)
 
 
 def default_price_book() -> PriceBook:
@@ -107,3 +93,4 @@ def reset_default_price_book() -> None:
     global _default
     with _lock:
         _default = None
+        reset_table_in_force()

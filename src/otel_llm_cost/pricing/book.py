@@ -17,9 +17,10 @@ from datetime import datetime, timezone
 from ..core.usage import USAGE_FIELDS, Usage
 from . import result as r
 from .compiled import CompiledPrice, compile_row, compile_unpriced, decline
-from .matching import compact_date_to_dashed, normalised_candidates
+from .matching import compact_date_to_dashed, is_fine_tuned, normalised_candidates
 from .providers import names_for, table_provider_id
-from .table import Breakdown, ModelEntry, NegativeCount, PriceRow, PriceTable, Tiered, bundled_table
+from .store import table_in_force
+from .table import Breakdown, ModelEntry, NegativeCount, PriceRow, PriceTable, Tiered
 
 TYPE_CHECKING = False  # not `from typing`: importing typing is a large part of this package's import time
 if TYPE_CHECKING:  # the override parser is imported only when files are given
@@ -83,7 +84,7 @@ class PriceBook:
 
     def __init__(self, table: PriceTable | None = None, overrides: Overrides | None = None,
                  *, memo_size: int = 4096) -> None:
-        self.table = table if table is not None else bundled_table()
+        self.table = table if table is not None else table_in_force()
         if overrides is None:
             from .overrides import Overrides
 
@@ -155,6 +156,9 @@ class PriceBook:
                                                                        for m in model_names)),
                            key=lambda d: -(d.effective_from.toordinal() if d.effective_from else 0))
         if entry is None and not user_prices:
+            if is_fine_tuned(name):
+                return r.Unpriced(r.FINE_TUNED_UNKNOWN, "the table has no fine-tuned price for it (the base "
+                                  "model's price would be wrong)")
             if table_provider is None:
                 return r.Unpriced(r.UNKNOWN_PROVIDER, f"provider {provider!r} is not in the price table")
             return r.Unpriced(r.UNKNOWN_MODEL, f"model {model!r} is not in the price table for {table_provider.id}")
@@ -234,7 +238,8 @@ class PriceBook:
                     other = parts.other + user.per_request * usage.requests + user.per_second * (duration_s or 0.0)
                     return _cost(parts, other, 1.0, f"override:{user.origin}",
                                  entry.provider_id if entry else "override", entry.id if entry else
-                                 (user.pattern.model or (user.pattern.regex.pattern if user.pattern.regex else "")))
+                                 (user.pattern.model or (user.pattern.regex.pattern if user.pattern.regex else "")),
+                                 "override")
             if entry is None:  # only user prices, none in force yet
                 return r.Unpriced(r.NO_PRICE_AT_DATE, f"no user price in force on {when.date()}")
             if context is None and service_tier:
@@ -251,7 +256,7 @@ class PriceBook:
             discount = next((d for d in res.discounts if d.effective_from is None or d.effective_from <= day), None)
             if discount is not None:
                 multiplier = discount.multiplier
-        return _cost(parts, parts.other, multiplier, self.table_id, entry.provider_id, entry.id)
+        return _cost(parts, parts.other, multiplier, self.table_id, entry.provider_id, entry.id, row.source)
 
     def _compile(self, res: Resolution, key: tuple[str, str | None, str | None, str | None]) -> None:
         """Remember how calls of ``key`` are priced from now on: a compiled pricer when its price row cannot
@@ -287,7 +292,7 @@ class PriceBook:
                 tiers = tuple((above, tier[key]) for above, tier in user.tiers if key in tier)
                 if tiers:
                     prices[key] = Tiered(base, tiers)
-            row = self._user_rows[id(user)] = PriceRow(prices, self.table.units)
+            row = self._user_rows[id(user)] = PriceRow(prices, self.table.units, "override")
         return row
 
     # -- introspection for the CLI ---------------------------------------------------------------------
@@ -327,18 +332,18 @@ def _valid_provider_cost(value: Any) -> float | None:
 
 
 def _cost(parts: Breakdown, other: float, multiplier: float, table_id: str, provider_id: str,
-          model_id: str) -> r.Cost:
+          model_id: str, price_source: str) -> r.Cost:
     if multiplier == 1.0:
         total = parts.input + parts.output + parts.cache_read + parts.cache_write + other
         return r.Cost.local(total, parts.input, parts.output, parts.cache_read, parts.cache_write, other, table_id,
-                            provider_id, model_id, parts.cache_savings)
+                            provider_id, model_id, parts.cache_savings, 0.0, price_source)
     m = multiplier
     full = parts.input + parts.output + parts.cache_read + parts.cache_write + other
     inp, out, cr, cw, oth = parts.input * m, parts.output * m, parts.cache_read * m, parts.cache_write * m, other * m
     total = inp + out + cr + cw + oth
     return r.Cost(total=total, input=inp, output=out, cache_read=cr, cache_write=cw, other=oth, source="local",
                   price_table=table_id, provider=provider_id, model=model_id,
-                  cache_savings=parts.cache_savings * m, discount_savings=full - total)
+                  cache_savings=parts.cache_savings * m, discount_savings=full - total, price_source=price_source)
 
 
 def _provider_reported(total: float, local: r.Cost | r.Unpriced, provider: str, model: str,
@@ -349,6 +354,6 @@ def _provider_reported(total: float, local: r.Cost | r.Unpriced, provider: str, 
         parts = (local.input * f, local.output * f, local.cache_read * f, local.cache_write * f)
         return r.Cost(total=total, input=parts[0], output=parts[1], cache_read=parts[2], cache_write=parts[3],
                       other=total - sum(parts), source="provider", price_table=table_id, provider=local.provider,
-                      model=local.model, cache_savings=local.cache_savings * f)
+                      model=local.model, cache_savings=local.cache_savings * f, price_source=local.price_source)
     return r.Cost(total=total, input=0.0, output=0.0, cache_read=0.0, cache_write=0.0, other=total,
                   source="provider", price_table=table_id, provider=provider, model=model)

@@ -30,7 +30,7 @@ def compile_row(row: PriceRow, table_id: str, provider_id: str, model_id: str) -
     """A function pricing a ``Usage`` at ``row`` exactly as ``PriceRow.cost`` + ``Cost.local`` would."""
     terms = row.terms()
     scope: dict[str, object] = {"_new": Cost.__new__, "_Cost": Cost, "TABLE": table_id, "PROVIDER": provider_id,
-                                "MODEL": model_id}
+                                "MODEL": model_id, "SOURCE": row.source}
     used = {name for name, *_ in terms if name is not None}
     if row.prices.get("cache_read_mtok") is not None:
         used.add("cache_read_tokens")  # for the cache savings
@@ -59,7 +59,8 @@ def compile_row(row: PriceRow, table_id: str, provider_id: str, model_id: str) -
     lines += ["    c = _new(_Cost)", "    c.total = s0 + s1 + s2 + s3 + s4", "    c.input = s0", "    c.output = s1",
               "    c.cache_read = s2", "    c.cache_write = s3", "    c.other = s4", "    c.source = 'local'",
               "    c.price_table = TABLE", "    c.provider = PROVIDER", "    c.model = MODEL", "    c.currency = 'USD'",
-              "    c.cache_savings = savings", "    c.discount_savings = 0.0", "    return c"]
+              "    c.cache_savings = savings", "    c.discount_savings = 0.0", "    c.price_source = SOURCE",
+              "    return c"]
     return _function(lines, scope)
 
 

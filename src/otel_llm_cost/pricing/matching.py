@@ -64,8 +64,10 @@ def normalised_candidates(name: str) -> list[str]:
     """Other spellings of ``name`` to try after the table's own rules failed on it, best first.
 
     Covers: ``models/`` and ``publishers/*/models/`` prefixes, ARNs (foundation models, inference
-    profiles), Bedrock geo prefixes, Vertex ``@date``, ``provider/model`` gateway ids, ``ft:`` fine-tunes,
-    dated snapshots (dashed or compact) and Bedrock ``-v1:0`` version suffixes.
+    profiles), Bedrock geo prefixes, Vertex ``@date``, ``provider/model`` gateway ids, dated snapshots (dashed
+    or compact) and Bedrock ``-v1:0`` version suffixes. A fine-tune (``ft:base:org::id``) only ever becomes
+    ``ft:base`` spellings: fine-tuned inference costs more than its base model, so the base model's price
+    would be wrong (``fine_tuned_candidates``).
     """
     out: list[str] = []
 
@@ -74,6 +76,10 @@ def normalised_candidates(name: str) -> list[str]:
             out.append(candidate)
 
     base = name.strip().lower()
+    if is_fine_tuned(base):
+        for candidate in fine_tuned_candidates(base):
+            add(candidate)
+        return out
     add(base)
     if base.startswith("arn:"):
         base = base.rsplit("/", 1)[-1]
@@ -84,9 +90,6 @@ def normalised_candidates(name: str) -> list[str]:
             add(base)
     if base.startswith("publishers/") and "/models/" in base:
         base = base.split("/models/", 1)[1]
-        add(base)
-    if base.startswith("ft:"):
-        base = base[3:].split(":", 1)[0]
         add(base)
     if "@" in base:
         base = base.split("@", 1)[0]
@@ -108,3 +111,18 @@ def normalised_candidates(name: str) -> list[str]:
     for candidate in list(out):
         add(_DASHED_DATE_SUFFIX.sub("", candidate))
     return out
+
+
+def is_fine_tuned(name: str) -> bool:
+    """An OpenAI fine-tune name (``ft:gpt-4.1-2025-04-14:org::id``), also behind a gateway prefix."""
+    return name.startswith("ft:") or "/ft:" in name
+
+
+def fine_tuned_candidates(name: str) -> list[str]:
+    """``openai/ft:gpt-4.1-2025-04-14:org:suffix:id`` -> ``ft:gpt-4.1-2025-04-14``, ``ft:gpt-4.1``: the
+    fine-tune's base snapshot, always with its ``ft:`` kept."""
+    name = name[name.index("ft:"):]
+    snapshot = "ft:" + name[3:].split(":", 1)[0]
+    out = [snapshot, compact_date_to_dashed(snapshot)]
+    out += [_DASHED_DATE_SUFFIX.sub("", candidate) for candidate in out]
+    return list(dict.fromkeys(out))

@@ -20,18 +20,20 @@ NO_USAGE = "no_usage"
 INVALID_USAGE = "invalid_usage"
 NO_PRICE_AT_DATE = "no_price_at_date"
 PRICING_ERROR = "pricing_error"
+FINE_TUNED_UNKNOWN = "fine_tuned_unknown"  # an ``ft:`` model without a fine-tuned price: never its base model's
 UNPRICED_REASONS = (UNKNOWN_MODEL, UNKNOWN_PROVIDER, NO_MODEL, NO_USAGE, INVALID_USAGE, NO_PRICE_AT_DATE,
-                    PRICING_ERROR)
+                    PRICING_ERROR, FINE_TUNED_UNKNOWN)
 
 _COST_FIELDS = ("total", "input", "output", "cache_read", "cache_write", "other", "source", "price_table",
-                "provider", "model", "currency", "cache_savings", "discount_savings")
+                "provider", "model", "currency", "cache_savings", "discount_savings", "price_source")
 
 
 class Cost:
     """USD cost of one call and its parts; ``total`` = input + output + cache_read + cache_write + other.
 
     ``provider``/``model`` are the price-table ids that priced it; ``price_table`` names the table (or
-    the override file). ``cache_savings`` and ``discount_savings`` are what prompt caching and a user
+    the override file) and ``price_source`` where the row's prices came from (genai-prices, litellm,
+    correction, override). ``cache_savings`` and ``discount_savings`` are what prompt caching and a user
     discount saved against paying the full input / list price.
     """
 
@@ -39,7 +41,8 @@ class Cost:
 
     def __init__(self, *, total: float, input: float, output: float, cache_read: float, cache_write: float,
                  other: float, source: CostSource, price_table: str, provider: str, model: str,
-                 currency: str = "USD", cache_savings: float = 0.0, discount_savings: float = 0.0) -> None:
+                 currency: str = "USD", cache_savings: float = 0.0, discount_savings: float = 0.0,
+                 price_source: str = "") -> None:
         self.total = total
         self.input = input
         self.output = output
@@ -53,11 +56,12 @@ class Cost:
         self.currency = currency
         self.cache_savings = cache_savings
         self.discount_savings = discount_savings
+        self.price_source = price_source
 
     @classmethod
     def local(cls, total: float, input: float, output: float, cache_read: float, cache_write: float, other: float,
               price_table: str, provider: str, model: str, cache_savings: float,
-              discount_savings: float = 0.0) -> Cost:
+              discount_savings: float = 0.0, price_source: str = "") -> Cost:
         """A locally priced cost, built positionally: the per-call path skips keyword parsing (about 1 µs)."""
         cost = cls.__new__(cls)  # one assignment per slot: tuple packing and unpacking cost more
         cost.total = total
@@ -73,6 +77,7 @@ class Cost:
         cost.currency = "USD"
         cost.cache_savings = cache_savings
         cost.discount_savings = discount_savings
+        cost.price_source = price_source
         return cost
 
     def __bool__(self) -> bool:

@@ -114,14 +114,21 @@ class NegativeCount(ValueError):
 _Term = tuple[str | None, Price, int, int, tuple[int, ...]]
 
 
+GENAI_PRICES = "genai-prices"  # the default source of a row (the table's primary data)
+
+
 class PriceRow:
-    """Prices per unit for one (model, period, variant); its terms are compiled on first use."""
+    """Prices per unit for one (model, period, variant); its terms are compiled on first use.
 
-    __slots__ = ("_cache_read", "_input", "_terms", "prices", "units")
+    ``source`` says where the prices came from (``genai-prices``, ``litellm``, ``correction``, ``override``):
+    it goes on the span as ``llm_cost.price_source`` so a disputed number can be traced to its origin."""
 
-    def __init__(self, prices: dict[str, Price], units: Mapping[str, Unit]) -> None:
+    __slots__ = ("_cache_read", "_input", "_terms", "prices", "source", "units")
+
+    def __init__(self, prices: dict[str, Price], units: Mapping[str, Unit], source: str = GENAI_PRICES) -> None:
         self.prices = prices
         self.units = units
+        self.source = source
         self._terms: tuple[_Term, ...] | None = None
         self._input = prices.get("input_mtok")
         self._cache_read = prices.get("cache_read_mtok")
@@ -172,13 +179,19 @@ def _at(price: Price, total_input: int) -> float:
 
 
 class Constraint:
-    """When a price row applies: from a UTC start date, or inside a daily UTC time window."""
+    """When a price row applies: from a UTC start date (or instant), or inside a daily UTC time window.
 
-    __slots__ = ("end_time", "start_date", "start_time")
+    A start may carry a time (``2025-09-05T16:00:00Z``): providers change prices at a given hour, and a
+    correction must not move a day's calls to the wrong side of the change."""
+
+    __slots__ = ("end_time", "start_at", "start_date", "start_time")
 
     def __init__(self, start_date: date | None = None, start_time: time | None = None,
-                 end_time: time | None = None) -> None:
-        self.start_date = start_date
+                 end_time: time | None = None, start_at: datetime | None = None) -> None:
+        if start_at is None and start_date is not None:
+            start_at = datetime.combine(start_date, time(0), UTC)
+        self.start_at = start_at
+        self.start_date = start_at.date() if start_at is not None else None
         self.start_time = start_time
         self.end_time = end_time
 
@@ -187,13 +200,13 @@ class Constraint:
         if not raw:
             return None
         if "start_date" in raw:
-            return Constraint(start_date=date.fromisoformat(raw["start_date"]))
+            return Constraint(start_at=parse_start(raw["start_date"]))
         return Constraint(start_time=time.fromisoformat(raw["start_time"]),
                           end_time=time.fromisoformat(raw["end_time"]))
 
     def active(self, at: datetime) -> bool:
-        if self.start_date is not None:
-            return at.date() >= self.start_date
+        if self.start_at is not None:
+            return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)) >= self.start_at
         assert self.start_time is not None and self.end_time is not None
         now = at.time()
         if self.end_time < self.start_time:
@@ -201,19 +214,30 @@ class Constraint:
         return self.start_time <= now < self.end_time
 
 
+def parse_start(value: str) -> datetime:
+    """A price change's start as a UTC instant: ``2025-09-05`` (midnight UTC) or ``2025-09-05T16:00:00Z``."""
+    if "T" not in value:
+        return datetime.combine(date.fromisoformat(value), time(0), UTC)
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
 class ModelEntry:
     """A model of the table with its dated price history and request variants (batch, service tiers...)."""
 
     __slots__ = ("_merged", "context_window", "deprecated", "history", "id", "matcher", "name", "provider_id",
-                 "variants")
+                 "source", "variants")
 
     def __init__(self, raw: Mapping[str, Any], provider_id: str, units: Mapping[str, Unit]) -> None:
         self.id: str = raw["id"]
         self.provider_id = provider_id
         self.name: str | None = raw.get("name")
         self.matcher: Matcher = compile_clause(raw["match"])
-        self.history = [(Constraint.from_json(r.get("when")), _row(r["prices"], units)) for r in raw["prices"]]
-        self.variants = [(dict(v["when"]), Constraint.from_json(v.get("constraint")), _row(v["prices"], units))
+        self.source: str = raw.get("source", GENAI_PRICES)
+        self.history = [(Constraint.from_json(r.get("when")), _row(r["prices"], units, r.get("source", self.source)))
+                        for r in raw["prices"]]
+        self.variants = [(dict(v["when"]), Constraint.from_json(v.get("constraint")),
+                          _row(v["prices"], units, v.get("source", self.source)))
                          for v in raw.get("variants", ())]
         self.deprecated = bool(raw.get("deprecated", False))
         self.context_window: int | None = raw.get("context_window")
@@ -247,7 +271,7 @@ class ModelEntry:
             for i in chosen:
                 for price_key, price in self.variants[i][2].prices.items():
                     overrides.setdefault(price_key, price)
-            merged = self._merged[key] = PriceRow({**base.prices, **overrides}, base.units)
+            merged = self._merged[key] = PriceRow({**base.prices, **overrides}, base.units, base.source)
         return merged
 
     def fixed_row(self, context: Mapping[str, str] | None) -> PriceRow | None:
@@ -334,8 +358,8 @@ class PriceTable:
         return None
 
 
-def _row(prices: Mapping[str, Any], units: Mapping[str, Unit]) -> PriceRow:
-    return PriceRow({k: _price_from_json(v) for k, v in prices.items()}, units)
+def _row(prices: Mapping[str, Any], units: Mapping[str, Unit], source: str) -> PriceRow:
+    return PriceRow({k: _price_from_json(v) for k, v in prices.items()}, units, source)
 
 
 def table_from_json(raw: Mapping[str, Any]) -> PriceTable:

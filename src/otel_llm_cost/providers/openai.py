@@ -7,13 +7,15 @@ responses.create/parse (and ``.stream()``), embeddings.create, legacy completion
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..core import telemetry as names
-from ..core.calls import RUNTIME, Prepared
+from ..core.calls import RUNTIME, Adapter, LLMCostInstrumentor, Prepared, logger, mark_ours
 from ..core.contract import ByHost, ProviderSpec, Reads, RequestMap, Surface, UsageMap
 from ..core.provider import SpecAdapter, SpecInstrumentor
 from ..core.reading import field, given
+from ..core.streams import end_stream
 from ..core.telemetry import CallRecord
 
 # base_url host (suffix) -> gen_ai.provider.name, for OpenAI-compatible providers used through this SDK
@@ -36,6 +38,11 @@ HOSTS = ByHost(
         ("generativelanguage.googleapis.com", "gcp.gemini"),
     ),
     default="openai", by_class=(("Azure", "azure.ai.openai"),), by_port=((11434, "ollama"),))
+# Providers whose answer to ``stream_options.include_usage`` is known exactly (OpenAI's: ``"usage": null`` on
+# every chunk, then one chunk without choices carrying the usage), so that what it adds can be taken out again.
+# Elsewhere the option is not injected: a provider may send usage unasked, or answer the option otherwise, and
+# the application must see what it would have seen without us.
+_USAGE_OPTION_PROVIDERS = frozenset(("openai", "azure.ai.openai", "deepseek"))
 # Chat Completions request parameters, shared by the OpenAI-compatible SDKs (groq)
 CHAT_PARAMS = (
     ("temperature", names.REQUEST_TEMPERATURE),
@@ -76,7 +83,7 @@ class ChatAdapter(SpecAdapter):
         assert prepared is not None
         settings = RUNTIME.settings
         if prepared.call.streaming and settings is not None and settings.stream_usage \
-                and not given(kwargs.get("stream_options")):
+                and prepared.call.provider in _USAGE_OPTION_PROVIDERS and not given(kwargs.get("stream_options")):
             # Ask for the final usage chunk; the caller never sees it (hidden in read_item).
             prepared.kwargs = {**kwargs, "stream_options": {"include_usage": True}}
             prepared.state = True
@@ -84,9 +91,25 @@ class ChatAdapter(SpecAdapter):
 
     def read_item(self, call: CallRecord, item: Any, state: Any) -> bool:
         self.items.facts(call, item, streamed=True)
-        has_usage = self.items.usage_of(call, item, streamed=True)
-        # hide the usage-only chunk we asked for (the caller did not)
-        return not (has_usage and state is True and not field(item, "choices"))
+        self.items.usage_of(call, item, streamed=True)
+        return state is not True or _without_asked_usage(item, field(item, "choices"))
+
+
+def _without_asked_usage(item: Any, choices: Any) -> bool:
+    """Take out of a chunk what exists only because we asked for usage (the caller did not); False hides it.
+
+    That is the usage chunk (no choices, nothing of its own but usage, even an empty one), and on every other
+    chunk the ``usage`` the API then writes (``null``, or the counts on the last content chunk): the caller
+    gets the chunk as unasked, ``model_dump(exclude_unset=True)`` included. Read before, by ``read_item``.
+    """
+    fields_set = getattr(item, "__pydantic_fields_set__", None)
+    if not isinstance(fields_set, set) or "usage" not in fields_set:
+        return True
+    if not choices and not getattr(item, "__pydantic_extra__", None):
+        return False  # the usage chunk we asked for (an Azure prompt_filter_results chunk has extras: kept)
+    vars(item)["usage"] = None
+    fields_set.discard("usage")
+    return True
 
 
 class ResponsesAdapter(SpecAdapter):
@@ -98,6 +121,51 @@ class ResponsesAdapter(SpecAdapter):
                 "response.created", "response.completed", "response.incomplete", "response.failed"):
             self.read_result(call, response)
         return True
+
+
+def _end_helper_call(helper: Any) -> None:
+    """The stream helpers (``chat.completions.stream()``, ``responses.stream()``) close the HTTP response directly,
+    past our stream proxy in their ``_raw_stream``: a helper left early (or failing inside its ``with``) would end
+    its call only when garbage-collected, or never if the app keeps it. So their ``close()`` ends it too."""
+    try:
+        end_stream(getattr(helper, "_raw_stream", None))
+    except Exception:
+        logger.debug("otel-llm-cost: could not end a stream helper's call", exc_info=True)
+
+
+def _helper_close(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callable[..., Any]:
+    """Wrapper factory for a sync stream helper's ``close()``."""
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        try:
+            return wrapped(*args, **kwargs)
+        finally:
+            _end_helper_call(instance)
+
+    return mark_ours(wrapper)
+
+
+def _async_helper_close(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callable[..., Any]:
+    """Wrapper factory for an async stream helper's ``close()``."""
+
+    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> Any:
+        try:
+            return await wrapped(*args, **kwargs)
+        finally:
+            _end_helper_call(instance)
+
+    return mark_ours(wrapper)
+
+
+def _helper_surfaces() -> tuple[Surface, ...]:
+    """The stream helpers' ``close()``: not a call of its own, the end of the call whose stream they hold."""
+    out: list[Surface] = []
+    for module, cls in (("openai.lib.streaming.chat._completions", "ChatCompletionStream"),
+                        ("openai.lib.streaming.responses._responses", "ResponseStream")):
+        out.append(Surface(module, cls, ("close",), reads=CHAT_READS, wrapper=_helper_close))
+        out.append(Surface(module, f"Async{cls}", async_=("close",), reads=CHAT_READS, wrapper=_async_helper_close))
+    return tuple(out)
 
 
 _CHAT = "openai.resources.chat.completions.completions"
@@ -118,6 +186,7 @@ SPEC = ProviderSpec(
                 reads=CHAT_READS, adapter=ChatAdapter),
         Surface("openai.resources.completions", "AsyncCompletions", async_=("create",), operation="text_completion",
                 reads=CHAT_READS, adapter=ChatAdapter),
+        *_helper_surfaces(),
     ))
 
 

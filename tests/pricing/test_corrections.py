@@ -1,0 +1,122 @@
+"""Reviewed corrections: dated, sourced, applied at their instant; DeepSeek before and after each change."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from otel_llm_cost.core.usage import Usage
+from otel_llm_cost.pricing import Cost, PriceBook, PriceFileError
+from otel_llm_cost.pricing.corrections import Correction, Corrections, apply_corrections, load_corrections
+from otel_llm_cost.pricing.table import bundled_table
+
+UTC = timezone.utc
+# 1M uncached input, 1M cache-hit input, 1M output: the bill is input + cache_read + output prices, in USD.
+USAGE = Usage(input_tokens=2_000_000, cache_read_tokens=1_000_000, output_tokens=1_000_000)
+
+
+def test_every_correction_is_dated_sourced_and_explained() -> None:
+    corrections = load_corrections()
+    assert len(corrections.corrections) >= 6
+    table = bundled_table()
+    for c in corrections.corrections:
+        assert c.source.startswith("https://") and len(c.note) > 20, c
+        assert c.effective.tzinfo is not None and c.effective.year >= 2023, c
+        entry = next(m for m in table.providers[c.provider].models if m.id == c.model)
+        sources = [row.source for _, row in entry.history]
+        assert "correction" in sources, f"{c.provider}/{c.model}: the bundled table lacks its correction"
+    for d in corrections.differences:
+        assert len(d.reason) > 30, d
+
+
+@pytest.mark.parametrize(("model", "before_peak"), [("deepseek-chat", (0.27, 0.07, 1.10)),
+                                                    ("deepseek-reasoner", (0.55, 0.14, 2.19))])
+def test_deepseek_prices_before_and_after_each_change(model: str, before_peak: tuple[float, float, float]) -> None:
+    book = PriceBook()
+
+    def bill(at: datetime) -> tuple[float, str]:
+        cost = book.cost("deepseek", model, USAGE, at=at)
+        assert isinstance(cost, Cost)
+        return round(cost.total, 9), cost.price_source
+
+    # genai-prices' February 2025 prices: a peak rate until 16:30 UTC, half (or a quarter) at night
+    assert bill(datetime(2025, 9, 5, 15, 59, tzinfo=UTC)) == (round(sum(before_peak), 9), "genai-prices")
+    assert bill(datetime(2025, 9, 4, 20, 0, tzinfo=UTC)) == (round(0.135 + 0.035 + 0.55, 9), "genai-prices")
+    # V3.1 from 2025-09-05 16:00 UTC: one price day and night (the off-peak window would otherwise apply at 20:00)
+    v31 = (round(0.56 + 0.07 + 1.68, 9), "correction")
+    assert bill(datetime(2025, 9, 5, 16, 0, tzinfo=UTC)) == v31
+    assert bill(datetime(2025, 9, 5, 20, 0, tzinfo=UTC)) == v31
+    assert bill(datetime(2025, 9, 28, 23, 59, tzinfo=UTC)) == v31
+    # V3.2 from 2025-09-29, cache hits at $0.028
+    v32 = (round(0.28 + 0.028 + 0.42, 9), "correction")
+    assert bill(datetime(2025, 9, 29, 0, 0, tzinfo=UTC)) == v32
+    assert bill(datetime(2026, 12, 1, 9, 0, tzinfo=UTC)) == v32
+
+
+def test_a_reasoner_call_is_no_longer_overstated_five_times() -> None:
+    """The issue's example: 1k in / 10k out on deepseek-reasoner today is $0.00448, not $0.0224."""
+    cost = PriceBook().cost("deepseek", "deepseek-reasoner", Usage(input_tokens=1_000, output_tokens=10_000),
+                            at=datetime(2026, 12, 7, 12, tzinfo=UTC))
+    assert isinstance(cost, Cost) and cost.total == pytest.approx((1_000 * 0.28 + 10_000 * 0.42) / 1e6)
+
+
+def _write(tmp_path: object, text: str) -> str:
+    import pathlib
+
+    path = pathlib.Path(str(tmp_path)) / "corrections.toml"
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ('provider="x"\nmodel="m"\neffective=2025-01-01\ninput=1\noutput=2\nnote="a note long enough"',
+     "field 'source' is required"),
+    ('provider="x"\nmodel="m"\neffective=2025-01-01T10:00:00\ninput=1\noutput=2\nsource="https://a"\nnote="n"',
+     "field 'effective' must be a TOML date or UTC date-time"),
+    ('provider="x"\nmodel="m"\neffective=2025-01-01\ninput=1\noutput=2\nsource="http://a"\nnote="n"',
+     "must be the provider's https:// page"),
+    ('provider="x"\nmodel="m"\neffective=2025-01-01\ninput=1\nsource="https://a"\nnote="n"',
+     "'input' and 'output' at least"),
+    ('provider="x"\nmodel="m"\neffective=2025-01-01\ninput=-1\noutput=2\nsource="https://a"\nnote="n"\nprice=3',
+     "unknown field 'price'"),
+])
+def test_a_bad_correction_is_named(tmp_path: object, body: str, message: str) -> None:
+    path = _write(tmp_path, "[[correction]]\n" + body + "\n")
+    with pytest.raises(PriceFileError, match=r"corrections file .*\[\[correction\]\] #1") as info:
+        load_corrections(path)
+    assert message in str(info.value)
+
+
+def _provider(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    return [{"id": "p", "name": "P", "models": [{"id": "m", "match": {"equals": "m"}, "prices": rows}]}]
+
+
+def _correction(day: str, price: float) -> Correction:
+    return Correction("p", "m", datetime.fromisoformat(day + "T00:00:00+00:00"), {"input_mtok": price,
+                                                                                  "output_mtok": price},
+                      "https://example.com/pricing", "a test correction")
+
+
+def test_a_correction_goes_before_a_later_source_change_and_replaces_one_on_the_same_day() -> None:
+    rows: list[dict[str, object]] = [{"prices": {"input_mtok": 1}},
+                                     {"when": {"start_date": "2026-01-01"}, "prices": {"input_mtok": 3}},
+                                     {"when": {"start_date": "2026-06-01"}, "prices": {"input_mtok": 5}}]
+    out = apply_corrections(_provider(rows), Corrections((_correction("2026-03-01", 4), _correction("2026-06-01", 6))))
+    history = out[0]["models"][0]["prices"]  # type: ignore[index]
+    assert [(r.get("when"), r["prices"]["input_mtok"], r.get("source")) for r in history] == [
+        (None, 1, None), ({"start_date": "2026-01-01"}, 3, None), ({"start_date": "2026-03-01"}, 4, "correction"),
+        ({"start_date": "2026-06-01"}, 6, "correction")]
+    assert rows[1]["prices"] == {"input_mtok": 3}, "the source data is not changed"
+
+
+def test_a_correction_for_a_model_nobody_has_needs_its_names() -> None:
+    with pytest.raises(PriceFileError, match="no such model"):
+        apply_corrections(_provider([{"prices": {"input_mtok": 1}}]),
+                          Corrections((Correction("p", "new", datetime(2026, 1, 1, tzinfo=UTC), {"input_mtok": 1,
+                                                                                                 "output_mtok": 1},
+                                                  "https://e.com", "note"),)))
+    added = apply_corrections(_provider([{"prices": {"input_mtok": 1}}]), Corrections((Correction(
+        "p", "new", datetime(2026, 1, 1, tzinfo=UTC), {"input_mtok": 1, "output_mtok": 1}, "https://e.com", "note",
+        ("new-model",)),)))
+    assert added[0]["models"][0]["match"] == {"or": [{"equals": "new-model"}]}  # type: ignore[index]
