@@ -189,7 +189,7 @@ def _running_cost(tel: _Telemetry) -> float:
 
 def _drive(options: DemoOptions, tel: _Telemetry, base_url: str, available: set[str], out: TextIO) -> Counter[str]:
     """Make calls at ``rate`` per second for ``duration`` seconds; returns calls made per provider."""
-    from .workload import make_call, pick
+    from .workload import companion, make_call, pick
 
     clients = _clients(base_url, available)
     rng = random.Random(options.seed)
@@ -221,6 +221,8 @@ def _drive(options: DemoOptions, tel: _Telemetry, base_url: str, available: set[
                 if now >= due:
                     scenario, extra = pick(rng, available)
                     pending.append(pool.submit(one, scenario, random.Random(rng.getrandbits(32)), extra))
+                    if (riding := companion(i, available)) is not None:
+                        pending.append(pool.submit(one, riding, random.Random(i), {}))
                     i += 1
                     continue
                 if now - last_draw >= 0.25:

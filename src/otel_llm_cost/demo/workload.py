@@ -170,9 +170,17 @@ SCENARIOS: tuple[Scenario, ...] = (
              "extended thinking, 1-hour cached context", 2, _report_writer),
     Scenario("experiments", "research", "openai", UNKNOWN_MODEL, "a model the price table does not know", 1,
              _experiment),
-    Scenario("translation", "localization", "aws.bedrock", "us.amazon.nova-lite-v1:0",
-             "boto3 Converse stream through a cross-region profile", 2, _translate_bedrock),
 )
+# Bedrock (boto3, when installed) rides along: one call after every sixth, drawn from no shared random state, so a
+# seed makes the same calls to the other providers with or without boto3 installed
+BEDROCK = Scenario("translation", "localization", "aws.bedrock", "us.amazon.nova-lite-v1:0",
+                   "boto3 Converse stream through a cross-region profile", 0, _translate_bedrock)
+BEDROCK_EVERY = 6
+
+
+def companion(index: int, available: set[str]) -> Scenario | None:
+    """The call that rides along after the ``index``-th one, if any (Bedrock's)."""
+    return BEDROCK if "aws.bedrock" in available and index % BEDROCK_EVERY == BEDROCK_EVERY - 1 else None
 ERROR_RATE = 0.04
 _ERRORS = {"openai": ("429", "429", "500"), "anthropic": ("529", "529", "429")}
 
@@ -181,8 +189,7 @@ def pick(rng: random.Random, available: set[str]) -> tuple[Scenario, dict[str, s
     """The next call: a scenario (weighted) and the simulated-error header, if this one is to fail."""
     choices = [s for s in SCENARIOS if s.provider in available]
     scenario = rng.choices(choices, weights=[s.weight for s in choices])[0]
-    errors = _ERRORS.get(scenario.provider)  # boto3 sends no extra headers: its calls do not fail here
-    extra = {ERROR_HEADER: rng.choice(errors)} if errors and rng.random() < ERROR_RATE else {}
+    extra = {ERROR_HEADER: rng.choice(_ERRORS[scenario.provider])} if rng.random() < ERROR_RATE else {}
     return scenario, extra
 
 
