@@ -90,8 +90,7 @@ class ChatAdapter(SpecAdapter):
         return prepared
 
     def read_item(self, call: CallRecord, item: Any, state: Any) -> bool:
-        self.items.facts(call, item, streamed=True)
-        self.items.usage_of(call, item, streamed=True)
+        self.items.item(call, item)
         return state is not True or _without_asked_usage(item, field(item, "choices"))
 
 
