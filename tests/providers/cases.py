@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 TESTS = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(TESTS / "openai"), str(TESTS / "anthropic")]  # their simulated APIs (as e2e/dashboard_app.py)
+sys.path[:0] = [str(TESTS / "openai"), str(TESTS / "anthropic"), str(TESTS / "bedrock")]  # their simulated APIs
 
+import botocore.exceptions  # noqa: E402
 import fake_anthropic  # noqa: E402
+import fake_bedrock  # noqa: E402
 import fake_groq  # noqa: E402
 import fake_openai  # noqa: E402
 import groq  # noqa: E402
@@ -39,14 +41,17 @@ class ProviderCase:
     call (a coroutine for an async client). Each call reports ``input_tokens``/``output_tokens`` and costs ``cost``.
     ``error`` is an error response and ``error_class`` the SDK exception it becomes. ``early_usage``: the span's
     usage attributes when a stream is abandoned after its first item (what was seen so far, nothing invented).
-    ``peers``: other instrumentations of this SDK installed here (factories of BaseInstrumentor objects)."""
+    ``peers``: other instrumentations of this SDK installed here (factories of BaseInstrumentor objects).
+    ``async_client`` None: the SDK has no async client we instrument. ``answered(result)``: the plain result is the
+    SDK's own answer; ``status_of(error)``: the HTTP status an SDK error carries; ``view(item)``: what the app sees
+    of a result or stream item (compared with and without us)."""
 
     name: str
     entry_point: str
     provider: str
     fake: Callable[[], Any]
     client: Callable[[Any], Any]
-    async_client: Callable[[Any], Any]
+    async_client: Callable[[Any], Any] | None
     create: Callable[[Any, bool], Any]
     input_tokens: int
     output_tokens: int
@@ -55,6 +60,10 @@ class ProviderCase:
     error_class: type[BaseException]
     early_usage: dict[str, int] = field(default_factory=dict)
     peers: tuple[Callable[[], Any], ...] = ()
+    answered: Callable[[Any], bool] = lambda result: bool(result.id)
+    status_of: Callable[[BaseException], Any] = lambda error: getattr(error, "status_code", None)
+    # what the app sees of a result or stream item, compared with and without the instrumentation
+    view: Callable[[Any], Any] = lambda item: (item.model_dump(), item.model_dump(exclude_unset=True))
 
     def __str__(self) -> str:
         return self.name
@@ -103,6 +112,33 @@ _SONNET_INPUT = _SONNET.INPUT + _SONNET.CACHE_5M + _SONNET.CACHE_1H + _SONNET.CA
 _SONNET_COST = (_SONNET.INPUT * 3 + _SONNET.CACHE_5M * 3.75 + _SONNET.CACHE_1H * 6 + _SONNET.CACHE_READ * 0.30
                 + _SONNET.OUTPUT * 15) / 1e6 + _SONNET.SEARCHES * 10 / 1000
 
+def _bedrock_peers() -> tuple[Callable[[], Any], ...]:
+    from opentelemetry.instrumentation.bedrock import BedrockInstrumentor as OpenLLMetry
+    from opentelemetry.instrumentation.botocore import BotocoreInstrumentor as Official
+
+    return Official, OpenLLMetry
+
+
+_CLAUDE_US = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+_BEDROCK_USAGE = {"inputTokens": 1200, "outputTokens": 500, "cacheReadInputTokens": 3000,
+                  "cacheWriteInputTokens": 2000}
+
+
+def _bedrock_fake() -> fake_bedrock.FakeBedrock:
+    fake = fake_bedrock.FakeBedrock()
+    wire = fake_bedrock.wire
+    fake.answer("converse", wire.converse_body("Paris", _BEDROCK_USAGE), always=True)
+    fake.answer("converse-stream", wire.converse_stream("Paris is the capital", _BEDROCK_USAGE), always=True)
+    return fake
+
+
+def _bedrock_create(client: Any, stream: bool) -> Any:
+    messages = [{"role": "user", "content": [{"text": "Capital of France?"}]}]
+    if stream:
+        return client.converse_stream(modelId=_CLAUDE_US, messages=messages)["stream"]
+    return client.converse(modelId=_CLAUDE_US, messages=messages)
+
+
 CASES: tuple[ProviderCase, ...] = (
     ProviderCase(
         name="openai", entry_point="llm_cost_openai", provider="openai", fake=fake_openai.FakeOpenAI,
@@ -124,4 +160,16 @@ CASES: tuple[ProviderCase, ...] = (
         create=lambda c, stream: c.chat.completions.create(model=fake_groq.MODEL, messages=MESSAGES, stream=stream),
         input_tokens=fake_groq.PROMPT, output_tokens=fake_groq.COMPLETION, cost=fake_groq.LLAMA_COST,
         error=fake_groq.rate_limited(), error_class=groq.RateLimitError),
+    ProviderCase(
+        name="bedrock", entry_point="llm_cost_botocore", provider="aws.bedrock", fake=_bedrock_fake,
+        client=fake_bedrock.client, async_client=None, create=_bedrock_create,
+        # Claude Sonnet 4.5 through the us. profile, USD per 1M: 3.3 input, 4.125 cache write, 0.33 cache read,
+        # 16.5 output (Bedrock's inputTokens exclude the cache)
+        input_tokens=1200 + 3000 + 2000, output_tokens=500,
+        cost=(1200 * 3.3 + 2000 * 4.125 + 3000 * 0.33 + 500 * 16.5) / 1e6,
+        error=fake_bedrock.throttled()[::-1], error_class=botocore.exceptions.ClientError,
+        peers=_bedrock_peers(), answered=lambda result: bool(result["output"]["message"]),
+        status_of=lambda error: error.response["ResponseMetadata"]["HTTPStatusCode"],
+        # the whole response but its per-request metadata (request id, date)
+        view=lambda item: {k: v for k, v in item.items() if k != "ResponseMetadata"}),
 )

@@ -31,6 +31,8 @@ PEERS = {
     "opentelemetry-instrumentation-genai-openai": "the official GenAI OpenAI instrumentation",
     "opentelemetry-instrumentation-anthropic": "OpenLLMetry's Anthropic instrumentation",
     "opentelemetry-instrumentation-genai-anthropic": "the official GenAI Anthropic instrumentation",
+    "opentelemetry-instrumentation-botocore": "the official botocore instrumentation (its Bedrock extension)",
+    "opentelemetry-instrumentation-bedrock": "OpenLLMetry's Bedrock instrumentation",
     "traceloop-sdk": "Traceloop SDK (turns on the OpenLLMetry instrumentations)",
 }
 COST_PEERS = {

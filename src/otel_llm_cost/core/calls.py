@@ -74,6 +74,10 @@ class Adapter:
     # True for a method returning a stream manager whose request runs on enter (anthropic messages.stream()):
     # the call then starts on enter, and attach_stream() installs our stream proxy in what enter returned.
     managed = False
+    # True for a method whose result is a plain envelope that may hold the stream inside (boto3's
+    # ``response["stream"]``): read_result() sees the envelope, then attach_stream() installs our stream proxy in
+    # it; when it installs none (not a streamed call), the call ends at once.
+    stream_inside = False
 
     def prepare(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Prepared | None:
         raise NotImplementedError
@@ -85,13 +89,18 @@ class Adapter:
         """Fill facts from one streamed item; return False to hide it from the caller."""
         return True
 
+    def ends_stream(self, item: Any) -> bool:
+        """True for the item a stream always ends with (Bedrock's ConverseStream ``metadata``): the call is
+        finished on it, while a peer's stream wrapper above ours (which ends its span on that item) still waits."""
+        return False
+
     def attach_stream(self, entered: Any, wrap: Callable[[Any], Any]) -> None:
         """For ``managed`` adapters: replace the raw stream inside ``entered`` by ``wrap(raw_stream)``."""
         raise NotImplementedError
 
 
 class _CallObserver:
-    __slots__ = ("adapter", "call", "nesting", "state", "telemetry", "ticket")
+    __slots__ = ("adapter", "call", "ended", "nesting", "state", "telemetry", "ticket")
     nesting: Token[bool] | None
 
     def __init__(self, telemetry: Telemetry, adapter: Adapter, call: CallRecord, state: Any) -> None:
@@ -99,17 +108,24 @@ class _CallObserver:
         self.adapter = adapter
         self.call = call
         self.state = state
+        self.ended = False
         self.nesting = _IN_CALL.set(True)  # reset by detach(), when the SDK call returns
         self.ticket: Ticket | None = None  # the call's budget reservation, if a budget applies
 
     def on_item(self, item: Any) -> bool:
         self.call.mark_first_chunk()
-        return self.adapter.read_item(self.call, item, self.state)
+        shown = self.adapter.read_item(self.call, item, self.state)
+        if self.adapter.ends_stream(item):
+            self.on_end(None)
+        return shown
 
     def on_result(self, result: Any) -> None:
         self.adapter.read_result(self.call, result)
 
     def on_end(self, error: BaseException | None) -> None:
+        if self.ended:  # an adapter's last stream item ended it already (Adapter.ends_stream)
+            return
+        self.ended = True
         result = self.telemetry.finish(self.call, error)
         if self.ticket is not None:  # budgets: settle the reservation to the actual cost (or release it)
             self.ticket.settle(result, error)
@@ -201,10 +217,31 @@ def _wrap_result(result: Any, observer: _CallObserver) -> Any:
                 observer.on_end(None)
             return result
         return RawResponseProxy(result, observer)
+    if observer.adapter.stream_inside:
+        return _wrap_envelope(result, observer)
     try:
         observer.on_result(result)
     finally:
         observer.on_end(None)
+    return result
+
+
+def _wrap_envelope(result: Any, observer: _CallObserver) -> Any:
+    """A result holding its stream (boto3): the caller gets the same envelope, our proxy in it for the stream
+    (an async one for a stream iterated with ``async for``: aiobotocore's)."""
+    proxies: list[Any] = []
+
+    def wrap(raw: Any) -> Any:
+        is_async = callable(getattr(raw, "__aiter__", None))
+        proxies.append((AsyncStreamProxy if is_async else SyncStreamProxy)(raw, observer))
+        return proxies[-1]
+
+    try:
+        observer.on_result(result)
+        observer.adapter.attach_stream(result, wrap)
+    finally:
+        if not proxies:
+            observer.on_end(None)
     return result
 
 

@@ -8,6 +8,7 @@ observer's ``end`` runs exactly once, so the span ends and what was seen is reco
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -58,12 +59,14 @@ class _Finisher:
 
 
 class SyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
-    """A sync SDK stream (``openai.Stream``, ``anthropic.Stream``...) seen item by item."""
+    """A sync SDK stream (``openai.Stream``, ``anthropic.Stream``...) seen item by item. A stream that is
+    iterable but not an iterator (botocore's ``EventStream``) is iterated through one ``iter()`` of it."""
 
     def __init__(self, wrapped: Any, observer: Observer) -> None:
         super().__init__(wrapped)
         self._self_observer = observer
         self._self_done = False
+        self._self_items: Any = wrapped if callable(getattr(wrapped, "__next__", None)) else None
 
     def __iter__(self) -> SyncStreamProxy:
         return self
@@ -71,7 +74,9 @@ class SyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
     def __next__(self) -> Any:
         while True:
             try:
-                item = next(self.__wrapped__)
+                if self._self_items is None:
+                    self._self_items = iter(self.__wrapped__)
+                item = next(self._self_items)
             except StopIteration:
                 self._self_end(None)
                 raise
@@ -99,12 +104,16 @@ class SyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
 
 
 class AsyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
-    """An async SDK stream seen item by item."""
+    """An async SDK stream seen item by item (one ``__aiter__()`` of it when it is not an async iterator itself,
+    as aiobotocore's ``AioEventStream``)."""
 
     def __init__(self, wrapped: Any, observer: Observer) -> None:
         super().__init__(wrapped)
         self._self_observer = observer
         self._self_done = False
+        step = getattr(wrapped, "__anext__", None)
+        # aiobotocore's ``__anext__`` is an async generator function, not a step: iterate its ``__aiter__()``
+        self._self_items: Any = wrapped if callable(step) and not inspect.isasyncgenfunction(step) else None
 
     def __aiter__(self) -> AsyncStreamProxy:
         return self
@@ -112,7 +121,9 @@ class AsyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
     async def __anext__(self) -> Any:
         while True:
             try:
-                item = await self.__wrapped__.__anext__()
+                if self._self_items is None:
+                    self._self_items = self.__wrapped__.__aiter__()
+                item = await self._self_items.__anext__()
             except StopAsyncIteration:
                 self._self_end(None)
                 raise
@@ -132,14 +143,30 @@ class AsyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
         finally:
             self._self_end(None)
 
-    async def close(self) -> None:
+    def close(self) -> Any:
+        """The stream's own ``close()``, of its own shape: awaitable for the SDKs' async streams, a plain call for
+        one whose close is synchronous (aiobotocore's ``AioEventStream``)."""
         try:
-            await self.__wrapped__.close()
-        finally:
+            result = self.__wrapped__.close()
+        except BaseException:
             self._self_end(None)
+            raise
+        if not inspect.isawaitable(result):
+            self._self_end(None)
+            return result
+
+        async def close_async() -> Any:
+            try:
+                return await result
+            finally:
+                self._self_end(None)
+
+        return close_async()
 
     async def aclose(self) -> None:
-        await self.close()
+        closed = self.close()
+        if inspect.isawaitable(closed):
+            await closed
 
 
 class RawResponseProxy(_Finisher, wrapt.ObjectProxy[Any]):

@@ -68,6 +68,9 @@ class Progress:
             self.stream.flush()
 
 
+_SDK_OF = {"aws.bedrock": "boto3"}  # the demo's providers named by their SDK, where the two differ
+
+
 def _missing(modules: tuple[str, ...]) -> list[str]:
     out = []
     for name in modules:
@@ -162,7 +165,15 @@ def _clients(base_url: str, available: set[str]) -> Any:
 
         anthropic_client = anthropic.Anthropic(base_url=base_url, api_key="sk-ant-simulated", max_retries=0,
                                                timeout=30)
-    return Clients(openai_client, anthropic_client)
+    bedrock_client = None
+    if "aws.bedrock" in available:
+        import boto3
+        from botocore.config import Config
+
+        bedrock_client = boto3.client("bedrock-runtime", region_name="us-east-1", endpoint_url=base_url,
+                                      aws_access_key_id="simulated", aws_secret_access_key="simulated",
+                                      config=Config(retries={"total_max_attempts": 1}, read_timeout=30))
+    return Clients(openai_client, anthropic_client, bedrock_client)
 
 
 def _progress(progress: Progress, elapsed: float, tel: _Telemetry) -> None:
@@ -174,7 +185,7 @@ def _progress(progress: Progress, elapsed: float, tel: _Telemetry) -> None:
 
 def _drive(options: DemoOptions, tel: _Telemetry, base_url: str, available: set[str], out: TextIO) -> Counter[str]:
     """Make calls at ``rate`` per second for ``duration`` seconds; returns calls made per provider."""
-    from .workload import make_call, pick
+    from .workload import companion, make_call, pick
 
     clients = _clients(base_url, available)
     rng = random.Random(options.seed)
@@ -206,6 +217,8 @@ def _drive(options: DemoOptions, tel: _Telemetry, base_url: str, available: set[
                 if now >= due:
                     scenario, extra = pick(rng, available)
                     pending.append(pool.submit(one, scenario, random.Random(rng.getrandbits(32)), extra))
+                    if (riding := companion(i, available)) is not None:
+                        pending.append(pool.submit(one, riding, random.Random(i), {}))
                     i += 1
                     continue
                 if now - last_draw >= 0.25:
@@ -238,6 +251,8 @@ def run_demo(options: DemoOptions | None = None, out: TextIO | None = None) -> i
     if not available:
         print(f"otel-llm-cost demo needs the openai and anthropic SDKs: {DEMO_EXTRA}", file=sys.stderr)
         return 2
+    if not _missing(("boto3",)):  # Bedrock calls too, when boto3 is installed
+        available.add("aws.bedrock")
     exporters = [m for flag, m in ((options.otlp, "opentelemetry.exporter.otlp.proto.http"),
                                    (options.prometheus_port is not None, "opentelemetry.exporter.prometheus"))
                  if flag and _missing((m,))]
@@ -266,7 +281,7 @@ def run_demo(options: DemoOptions | None = None, out: TextIO | None = None) -> i
     active = _instrument(tel)
     with SimulatedProviderServer(seed=options.seed) as server:
         out.write(f"otel-llm-cost demo: {options.duration:g}s of LLM traffic at {options.rate:g} calls/s through the "
-                  f"real {' and '.join(sorted(available))} SDKs\n")
+                  f"real {' and '.join(sorted(_SDK_OF.get(p, p) for p in available))} SDKs\n")
         out.write(f"provider: SIMULATED, on {server.base_url} (no API key, no network, no real model)\n")
         out.write("instrumentors: " + ", ".join(f"{n} {'on' if on else 'OFF'}" for n, on in active.items()) + "\n")
         if options.otlp:

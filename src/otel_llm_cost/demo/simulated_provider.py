@@ -1,12 +1,12 @@
 """A SIMULATED LLM provider on 127.0.0.1 for ``otel-llm-cost demo``: no API key, no network, no real model.
 
-It speaks enough of the OpenAI (``/v1/chat/completions``, ``/v1/responses``, ``/v1/embeddings``) and
-Anthropic (``/v1/messages``) HTTP APIs, JSON and server-sent events, that the real ``openai`` and
-``anthropic`` SDKs talk to it unchanged. Bodies carry usage the way the real APIs report it: OpenAI's cached
-tokens inside ``prompt_tokens`` (a repeated prompt prefix of 1,024+ tokens is served from the "cache"),
-reasoning inside ``completion_tokens``; Anthropic's cache reads/writes beside ``input_tokens`` (system blocks
-marked ``cache_control``), thinking inside ``output_tokens``. Token counts are estimated from the request
-text (about four characters a token), so bigger prompts cost more, as they would.
+It speaks enough of the OpenAI (``/v1/chat/completions``, ``/v1/responses``, ``/v1/embeddings``) and Anthropic
+(``/v1/messages``) HTTP APIs, JSON and server-sent events, and of Bedrock's Converse API (AWS event-stream frames),
+that the real ``openai``, ``anthropic`` and ``boto3`` SDKs talk to it unchanged. Bodies carry usage the way the
+real APIs report it: OpenAI's cached tokens inside ``prompt_tokens`` (a repeated prompt prefix of 1,024+ tokens is
+served from the "cache"), reasoning inside ``completion_tokens``; Anthropic's cache reads/writes beside
+``input_tokens`` (system blocks marked ``cache_control``), thinking inside ``output_tokens``. Token counts are
+estimated from the request text (about four characters a token), so bigger prompts cost more, as they would.
 
 A request header ``x-simulated-error: 429|500|529`` makes it answer with that provider error, so the demo
 can show failed calls. Stdlib only: it ships with the package.
@@ -160,6 +160,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._embeddings(body, rng)
         elif anthropic:
             self._messages(body, rng)
+        elif path.endswith(("/converse", "/converse-stream")):
+            self._converse(body, rng, path.endswith("-stream"))
         else:
             self._send_json(404, {"error": {"message": f"unknown path {path}", "type": "invalid_request_error"}})
 
@@ -377,6 +379,27 @@ class _Handler(BaseHTTPRequestHandler):
             yield "message_stop", {"type": "message_stop"}
 
         self._send_sse(events(), 0.002)
+
+
+    # -- AWS Bedrock (boto3 Converse) ------------------------------------------------------------------------
+    def _converse(self, body: dict[str, Any], rng: random.Random, stream: bool) -> None:
+        """Converse / ConverseStream at ``/model/{id}/converse[-stream]``; the stream in AWS event-stream frames."""
+        from . import bedrock_wire as wire
+
+        prompt = sum(estimate_tokens(_text_of(block)) for block in body.get("system") or []) + sum(
+            estimate_tokens(_text_of(m.get("content"))) + 4 for m in body.get("messages") or [])
+        output = _output_tokens(rng, {"max_tokens": (body.get("inferenceConfig") or {}).get("maxTokens")})
+        usage, text = {"inputTokens": prompt, "outputTokens": output}, _words(rng, output)
+        self._latency(rng, 0.05, 0.15)
+        if not stream:
+            self._send_json(200, wire.converse_body(text, usage))
+            return
+        data = b"".join(wire.converse_stream(text, usage))
+        self.send_response(200)
+        self.send_header("content-type", "application/vnd.amazon.eventstream")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
 
 class SimulatedProviderServer(ThreadingHTTPServer):

@@ -1,7 +1,7 @@
 """The demo's application: a small company's LLM traffic, made through the real ``openai`` and ``anthropic``
-SDKs exactly as an application would make it (attribution with ``otel_llm_cost.attributes``, streamed and
-plain calls, embeddings, cached system prompts, a reasoning model, extended thinking, a model the price
-table does not know, and a few provider errors).
+SDKs (and ``boto3`` for Bedrock, when installed) exactly as an application would make it (attribution with
+``otel_llm_cost.attributes``, streamed and plain calls, embeddings, cached system prompts, a reasoning model,
+extended thinking, a model the price table does not know, and a few provider errors).
 
 Nothing here knows about telemetry: the instrumentation sees these calls the way it sees any app's.
 """
@@ -55,6 +55,7 @@ UNKNOWN_MODEL = "gpt-7-preview"                      # not in the price table: s
 class Clients:
     openai: Any     # openai.OpenAI against the simulated provider (None when the SDK is not installed)
     anthropic: Any  # anthropic.Anthropic against the simulated provider (None when not installed)
+    bedrock: Any = None  # a boto3 bedrock-runtime client against the simulated provider (None without boto3)
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,14 @@ def _experiment(c: Clients, rng: random.Random, extra: dict[str, Any]) -> None:
         messages=[{"role": "user", "content": "Draft three taglines for " + rng.choice(_DOCS)}])
 
 
+def _translate_bedrock(c: Clients, rng: random.Random, extra: dict[str, Any]) -> None:
+    response = c.bedrock.converse_stream(
+        modelId="us.amazon.nova-lite-v1:0", inferenceConfig={"maxTokens": 300},
+        messages=[{"role": "user", "content": [{"text": f"Translate into French: {rng.choice(_QUESTIONS)}"}]}])
+    for _ in response["stream"]:
+        pass
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("support-chat", "customer-success", "openai", "gpt-4o-mini", "streamed chat, cached system prompt", 5,
              _support_openai),
@@ -162,6 +171,16 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("experiments", "research", "openai", UNKNOWN_MODEL, "a model the price table does not know", 1,
              _experiment),
 )
+# Bedrock (boto3, when installed) rides along: one call after every sixth, drawn from no shared random state, so a
+# seed makes the same calls to the other providers with or without boto3 installed
+BEDROCK = Scenario("translation", "localization", "aws.bedrock", "us.amazon.nova-lite-v1:0",
+                   "boto3 Converse stream through a cross-region profile", 0, _translate_bedrock)
+BEDROCK_EVERY = 6
+
+
+def companion(index: int, available: set[str]) -> Scenario | None:
+    """The call that rides along after the ``index``-th one, if any (Bedrock's)."""
+    return BEDROCK if "aws.bedrock" in available and index % BEDROCK_EVERY == BEDROCK_EVERY - 1 else None
 ERROR_RATE = 0.04
 _ERRORS = {"openai": ("429", "429", "500"), "anthropic": ("529", "529", "429")}
 
