@@ -134,12 +134,18 @@ class AsyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
 
     async def close(self) -> None:
         try:
-            await self.__wrapped__.close()
+            closer = getattr(self.__wrapped__, "close", None) or self.__wrapped__.aclose
+            await closer()
         finally:
             self._self_end(None)
 
     async def aclose(self) -> None:
-        await self.close()
+        # an async generator closes with aclose() and has no close()
+        try:
+            closer = getattr(self.__wrapped__, "aclose", None) or self.__wrapped__.close
+            await closer()
+        finally:
+            self._self_end(None)
 
 
 class RawResponseProxy(_Finisher, wrapt.ObjectProxy[Any]):
