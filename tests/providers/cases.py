@@ -19,9 +19,11 @@ TESTS = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(TESTS / "openai"), str(TESTS / "anthropic")]  # their simulated APIs (as e2e/dashboard_app.py)
 
 import fake_anthropic  # noqa: E402
+import fake_genai  # noqa: E402
 import fake_groq  # noqa: E402
 import fake_openai  # noqa: E402
 import groq  # noqa: E402
+from google.genai import errors as genai_errors  # noqa: E402
 
 import anthropic  # noqa: E402
 import openai  # noqa: E402
@@ -55,6 +57,8 @@ class ProviderCase:
     error_class: type[BaseException]
     early_usage: dict[str, int] = field(default_factory=dict)
     peers: tuple[Callable[[], Any], ...] = ()
+    status_attr: str = "status_code"  # the SDK exception's attribute holding the HTTP status
+    id_attr: str = "id"  # the result's attribute holding the response id
 
     def __str__(self) -> str:
         return self.name
@@ -82,6 +86,13 @@ def _openai_create(client: Any, stream: bool) -> Any:
 
 def _anthropic_create(client: Any, stream: bool) -> Any:
     return client.messages.create(model="claude-sonnet-4-5", max_tokens=1024, messages=MESSAGES, stream=stream)
+
+
+def _genai_create(client: Any, stream: bool) -> Any:
+    models = client.models
+    if stream:
+        return models.generate_content_stream(model=fake_genai.MODEL, contents="Capital of France?")
+    return models.generate_content(model=fake_genai.MODEL, contents="Capital of France?")
 
 
 def _openai_peers() -> tuple[Callable[[], Any], ...]:
@@ -118,6 +129,14 @@ CASES: tuple[ProviderCase, ...] = (
         early_usage={INPUT: _SONNET_INPUT, OUTPUT: 1, "gen_ai.usage.cache_read.input_tokens": _SONNET.CACHE_READ,
                      "gen_ai.usage.cache_write.input_tokens": _SONNET.CACHE_5M + _SONNET.CACHE_1H},
         peers=_anthropic_peers()),
+    *(ProviderCase(
+        name=name, entry_point="llm_cost_google_genai", provider=provider,
+        fake=lambda vertex=vertex: fake_genai.FakeGenAI(vertex), client=lambda f: f.client(),
+        async_client=lambda f: f.async_client(), create=_genai_create,
+        input_tokens=fake_genai.INPUT_TOKENS, output_tokens=fake_genai.OUTPUT_TOKENS, cost=fake_genai.FLASH_COST,
+        error=fake_genai.resource_exhausted(), error_class=genai_errors.ClientError,
+        early_usage={INPUT: fake_genai.PROMPT}, status_attr="code", id_attr="response_id")
+      for name, provider, vertex in (("gemini", "gcp.gemini", False), ("vertex_ai", "gcp.vertex_ai", True))),
     ProviderCase(
         name="groq", entry_point="llm_cost_groq", provider="groq", fake=fake_groq.FakeGroq,
         client=lambda f: f.client(), async_client=lambda f: f.async_client(),
