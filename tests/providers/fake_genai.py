@@ -101,6 +101,8 @@ class FakeGenAI:
             status, payload = self.fail
             return httpx2.Response(status, json=payload)
         if path.endswith(":generateContent"):
+            if body.get("tools") and not _answered(body):  # automatic function calling: ask for the tool first
+                return httpx2.Response(200, json=function_call(_tool_name(body), _model_of(path)))
             return httpx2.Response(200, json=response("Paris", self.final_usage, model=_model_of(path)))
         if path.endswith(":streamGenerateContent"):
             return self._stream(_model_of(path), is_async)
@@ -132,6 +134,26 @@ class FakeGenAI:
 
         return httpx2.Response(200, headers={"content-type": "text/event-stream"},
                                content=async_stream() if is_async else stream())
+
+
+# the first request of an automatic-function-calling exchange: the model asks for a tool
+TOOL_CALL_PROMPT, TOOL_CALL_CANDIDATES = 300, 20
+
+
+def function_call(name: str, model: str) -> dict[str, Any]:
+    body = response("", usage(prompt=TOOL_CALL_PROMPT, cached=0, tool_use=0, candidates=TOOL_CALL_CANDIDATES,
+                              thoughts=0), model=model)
+    body["candidates"][0]["content"]["parts"] = [{"functionCall": {"name": name, "args": {"city": "Paris"}}}]
+    return body
+
+
+def _answered(body: dict[str, Any]) -> bool:
+    return any("functionResponse" in part for content in body.get("contents", ())
+               for part in content.get("parts", ()))
+
+
+def _tool_name(body: dict[str, Any]) -> str:
+    return str(body["tools"][0]["functionDeclarations"][0]["name"])
 
 
 def _model_of(path: str) -> str:

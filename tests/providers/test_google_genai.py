@@ -9,7 +9,19 @@ from typing import Any
 
 import cases  # noqa: F401  (the simulated APIs' path)
 import pytest
-from fake_genai import CACHED, FLASH_COST, INPUT_TOKENS, MODEL, OUTPUT_TOKENS, PROMPT, THOUGHTS, FakeGenAI, usage
+from fake_genai import (
+    CACHED,
+    FLASH_COST,
+    INPUT_TOKENS,
+    MODEL,
+    OUTPUT_TOKENS,
+    PROMPT,
+    THOUGHTS,
+    TOOL_CALL_CANDIDATES,
+    TOOL_CALL_PROMPT,
+    FakeGenAI,
+    usage,
+)
 from google import genai
 from google.genai import types
 
@@ -143,6 +155,22 @@ def test_chats_count_each_message_once(otel: Otel) -> None:
     spans = otel.finished()
     assert len(spans) == 2
     assert otel.metric_sum("gen_ai.client.cost") == pytest.approx(2 * FLASH_COST)
+
+
+def test_automatic_function_calling_prices_every_request(otel: Otel) -> None:
+    def weather(city: str) -> str:
+        """The weather in a city."""
+        return f"sunny in {city}"
+
+    config = types.GenerateContentConfig(tools=[weather])
+    result = FakeGenAI().client().models.generate_content(model=MODEL, contents="Weather in Paris?", config=config)
+    assert result.text == "Paris"
+    assert result.usage_metadata.prompt_token_count == PROMPT  # the SDK's result: the last request's usage only
+    first, second = sorted(otel.finished(), key=lambda span: span.start_time)
+    assert first.attributes[INPUT] == TOOL_CALL_PROMPT and first.attributes[OUTPUT] == TOOL_CALL_CANDIDATES
+    assert second.attributes[INPUT] == INPUT_TOKENS
+    expected = FLASH_COST + (TOOL_CALL_PROMPT * 0.30 + TOOL_CALL_CANDIDATES * 2.50) / 1e6
+    assert otel.metric_sum("gen_ai.client.cost") == pytest.approx(expected)
 
 
 def test_counting_tokens_costs_nothing_and_makes_no_span(otel: Otel) -> None:
