@@ -95,6 +95,19 @@ def _genai_create(client: Any, stream: bool) -> Any:
     return models.generate_content(model=fake_genai.MODEL, contents="Capital of France?")
 
 
+def _genai_peers() -> tuple[Callable[[], Any], ...]:
+    """The official google-genai instrumentation, where it is installed and instruments this SDK version (it stops
+    at google-genai 3: scripts/test-compat-genai.sh runs it on the oldest release we support)."""
+    try:
+        from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
+        from opentelemetry.instrumentation.google_genai import GoogleGenAiSdkInstrumentor
+    except ImportError:
+        return ()
+    if get_dependency_conflicts(GoogleGenAiSdkInstrumentor().instrumentation_dependencies()) is not None:
+        return ()
+    return (GoogleGenAiSdkInstrumentor,)
+
+
 def _openai_peers() -> tuple[Callable[[], Any], ...]:
     from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor as GenAI
     from opentelemetry.instrumentation.openai import OpenAIInstrumentor as OpenLLMetry
@@ -135,7 +148,7 @@ CASES: tuple[ProviderCase, ...] = (
         async_client=lambda f: f.async_client(), create=_genai_create,
         input_tokens=fake_genai.INPUT_TOKENS, output_tokens=fake_genai.OUTPUT_TOKENS, cost=fake_genai.FLASH_COST,
         error=fake_genai.resource_exhausted(), error_class=genai_errors.ClientError,
-        early_usage={INPUT: fake_genai.PROMPT}, status_attr="code", id_attr="response_id")
+        early_usage={INPUT: fake_genai.PROMPT}, status_attr="code", id_attr="response_id", peers=_genai_peers())
       for name, provider, vertex in (("gemini", "gcp.gemini", False), ("vertex_ai", "gcp.vertex_ai", True))),
     ProviderCase(
         name="groq", entry_point="llm_cost_groq", provider="groq", fake=fake_groq.FakeGroq,

@@ -9,10 +9,15 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import httpx2
 from google import genai
 from google.genai import types
 from google.oauth2.credentials import Credentials
+
+# google-genai 2.x+ takes ready-made (httpx2) clients; older releases send through httpx clients they make
+_TAKES_CLIENTS = "httpx_client" in types.HttpOptions.model_fields
+_HTTP: Any = httpx2 if _TAKES_CLIENTS else httpx
 
 MODEL = "gemini-2.5-flash"
 # One call on gemini-2.5-flash: a prompt of 1200 tokens of which 400 were read from the (implicit) cache, 50
@@ -72,6 +77,9 @@ class FakeGenAI:
         self.embed_body: dict[str, Any] | None = None
 
     def _options(self) -> types.HttpOptions:
+        if not _TAKES_CLIENTS:  # google-genai before 2.x: its own httpx clients, given our transport
+            return types.HttpOptions(client_args={"transport": httpx.MockTransport(self.handle)},
+                                     async_client_args={"transport": httpx.MockTransport(self.handle_async)})
         return types.HttpOptions(
             httpx_client=httpx2.Client(transport=httpx2.MockTransport(self.handle)),
             httpx_async_client=httpx2.AsyncClient(transport=httpx2.MockTransport(self.handle_async)))
@@ -88,10 +96,10 @@ class FakeGenAI:
     def async_client(self) -> Any:
         return self.genai_client().aio
 
-    async def handle_async(self, request: httpx2.Request) -> httpx2.Response:
+    async def handle_async(self, request: Any) -> Any:
         return self.handle(request, is_async=True)
 
-    def handle(self, request: httpx2.Request, is_async: bool = False) -> httpx2.Response:
+    def handle(self, request: Any, is_async: bool = False) -> Any:
         body = json.loads(request.content or b"{}")
         path = request.url.path
         self.requests.append((path, body))
@@ -99,21 +107,21 @@ class FakeGenAI:
             raise self.fail
         if self.fail is not None:
             status, payload = self.fail
-            return httpx2.Response(status, json=payload)
+            return _HTTP.Response(status, json=payload)
         if path.endswith(":generateContent"):
             if body.get("tools") and not _answered(body):  # automatic function calling: ask for the tool first
-                return httpx2.Response(200, json=function_call(_tool_name(body), _model_of(path)))
-            return httpx2.Response(200, json=response("Paris", self.final_usage, model=_model_of(path)))
+                return _HTTP.Response(200, json=function_call(_tool_name(body), _model_of(path)))
+            return _HTTP.Response(200, json=response("Paris", self.final_usage, model=_model_of(path)))
         if path.endswith(":streamGenerateContent"):
             return self._stream(_model_of(path), is_async)
         if path.endswith((":embedContent", ":batchEmbedContents", ":predict")):
-            return httpx2.Response(200, json=self.embed_body or embedding_body(path))
+            return _HTTP.Response(200, json=self.embed_body or embedding_body(path))
         if path.endswith(":countTokens"):
-            return httpx2.Response(200, json={"totalTokens": 7})
-        return httpx2.Response(404, json={"error": {"code": 404, "message": f"{path} not found",
+            return _HTTP.Response(200, json={"totalTokens": 7})
+        return _HTTP.Response(404, json={"error": {"code": 404, "message": f"{path} not found",
                                                     "status": "NOT_FOUND"}})
 
-    def _stream(self, model: str, is_async: bool) -> httpx2.Response:
+    def _stream(self, model: str, is_async: bool) -> Any:
         final = self.final_usage
         early = None if final is None else {"promptTokenCount": final["promptTokenCount"],
                                             "totalTokenCount": final["promptTokenCount"]}
@@ -125,14 +133,14 @@ class FakeGenAI:
         def stream() -> Iterator[bytes]:
             for i, part in enumerate(parts):
                 if keep is not None and i >= keep:
-                    raise httpx2.ReadError("connection reset by peer")
+                    raise _HTTP.ReadError("connection reset by peer")
                 yield part
 
         async def async_stream() -> AsyncIterator[bytes]:
             for part in stream():
                 yield part
 
-        return httpx2.Response(200, headers={"content-type": "text/event-stream"},
+        return _HTTP.Response(200, headers={"content-type": "text/event-stream"},
                                content=async_stream() if is_async else stream())
 
 

@@ -44,7 +44,7 @@ REGISTRY: tuple[Registration, ...] = (
     Registration("llm_cost_openai", "openai", "OpenAIInstrumentor", ("openai >= 1.40.0, < 4",)),
     Registration("llm_cost_anthropic", "anthropic", "AnthropicInstrumentor", ("anthropic >= 2.0.0, < 3",)),
     Registration("llm_cost_groq", "groq", "GroqInstrumentor", ("groq >= 0.30.0, < 2",)),
-    Registration("llm_cost_google_genai", "google_genai", "GoogleGenAIInstrumentor", ("google-genai >= 1.20.0, < 4",)),
+    Registration("llm_cost_google_genai", "google_genai", "GoogleGenAIInstrumentor", ("google-genai >= 1.32.0, < 4",)),
 )
 
 # entry-point name -> "module:Class" (what pyproject.toml registers)
