@@ -162,7 +162,13 @@ def _clients(base_url: str, available: set[str]) -> Any:
 
         anthropic_client = anthropic.Anthropic(base_url=base_url, api_key="sk-ant-simulated", max_retries=0,
                                                timeout=30)
-    return Clients(openai_client, anthropic_client)
+    return Clients(openai_client, anthropic_client, _gemini_client(base_url) if "gcp.gemini" in available else None)
+
+
+def _gemini_client(base_url: str) -> Any:
+    from google import genai
+
+    return genai.Client(api_key="simulated", http_options={"base_url": base_url, "timeout": 30_000})
 
 
 def _running_cost(tel: _Telemetry) -> float:
@@ -239,6 +245,8 @@ def run_demo(options: DemoOptions | None = None, out: TextIO | None = None) -> i
         print(f"otel-llm-cost demo needs the OpenTelemetry SDK: {DEMO_EXTRA}", file=sys.stderr)
         return 2
     available = {sdk for sdk in ("openai", "anthropic") if not _missing((sdk,))}
+    if not _missing(("google.genai",)):
+        available.add("gcp.gemini")  # named as its calls are recorded
     if not available:
         print(f"otel-llm-cost demo needs the openai and anthropic SDKs: {DEMO_EXTRA}", file=sys.stderr)
         return 2

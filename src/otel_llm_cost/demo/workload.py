@@ -55,6 +55,7 @@ UNKNOWN_MODEL = "gpt-7-preview"                      # not in the price table: s
 class Clients:
     openai: Any     # openai.OpenAI against the simulated provider (None when the SDK is not installed)
     anthropic: Any  # anthropic.Anthropic against the simulated provider (None when not installed)
+    gemini: Any = None  # google.genai.Client on the Gemini API of the simulated provider (None when not installed)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,13 @@ def _support_anthropic(c: Clients, rng: random.Random, extra: dict[str, Any]) ->
             messages=[{"role": "user", "content": rng.choice(_QUESTIONS)}]) as stream:
         for _ in stream.text_stream:
             pass
+
+
+def _support_gemini(c: Clients, rng: random.Random, extra: dict[str, Any]) -> None:
+    config = {"system_instruction": SUPPORT_POLICY, "max_output_tokens": 400, "http_options": {"headers": extra}}
+    for _ in c.gemini.models.generate_content_stream(model="gemini-2.5-flash", contents=rng.choice(_QUESTIONS),
+                                                     config=config):
+        pass
 
 
 def _search_embeddings(c: Clients, rng: random.Random, extra: dict[str, Any]) -> None:
@@ -150,6 +158,8 @@ SCENARIOS: tuple[Scenario, ...] = (
              _support_openai),
     Scenario("support-chat", "customer-success", "anthropic", "claude-haiku-4-5",
              "streamed messages, cached system prompt", 4, _support_anthropic),
+    Scenario("support-chat", "customer-success", "gcp.gemini", "gemini-2.5-flash",
+             "streamed, thinking, implicitly cached system instruction", 3, _support_gemini),
     Scenario("search", "growth", "openai", "text-embedding-3-small", "embeddings, 16 documents a call", 5,
              _search_embeddings),
     Scenario("digest", "growth", "openai", "gpt-4.1-mini", "chat", 3, _summarize),
@@ -163,7 +173,7 @@ SCENARIOS: tuple[Scenario, ...] = (
              _experiment),
 )
 ERROR_RATE = 0.04
-_ERRORS = {"openai": ("429", "429", "500"), "anthropic": ("529", "529", "429")}
+_ERRORS = {"openai": ("429", "429", "500"), "anthropic": ("529", "529", "429"), "gcp.gemini": ("429", "429", "503")}
 
 
 def pick(rng: random.Random, available: set[str]) -> tuple[Scenario, dict[str, str]]:
