@@ -225,3 +225,17 @@ def test_an_unknown_model_is_unpriced_and_counted(otel: Otel) -> None:
     assert COST not in attrs
     assert attrs["llm_cost.unpriced_reason"] == "unknown_model"
     assert otel.metric_sum("gen_ai.client.operation.unpriced") == 1
+
+
+@pytest.mark.skipif("service_tier" not in types.GenerateContentConfig.model_fields,
+                    reason="this google-genai has no service tiers")
+def test_the_requested_tier_is_recorded(otel: Otel) -> None:
+    FakeGenAI().client().models.generate_content(model=MODEL, contents="hi", config={"service_tier": "flex"})
+    assert _span(otel).attributes["llm_cost.service_tier"] == "flex"
+
+
+def test_vertex_reports_the_tier_it_served_on(otel: Otel) -> None:
+    fake = FakeGenAI(vertex=True)
+    fake.final_usage = {**usage(vertex=True), "trafficType": "ON_DEMAND_PRIORITY"}
+    fake.client().models.generate_content(model=MODEL, contents="hi")
+    assert _span(otel).attributes["llm_cost.service_tier"] == "priority"
