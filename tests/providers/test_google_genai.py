@@ -111,6 +111,18 @@ def test_audio_input_is_priced_as_audio(otel: Otel) -> None:
     assert attrs[COST] == pytest.approx((500 * 0.30 + 1_500 * 1.00 + 100 * 2.50) / 1e6)
 
 
+def test_native_image_output_is_priced_as_image(otel: Otel) -> None:
+    fake = FakeGenAI()
+    fake.final_usage = {"promptTokenCount": 20, "candidatesTokenCount": 1290, "totalTokenCount": 1310,
+                        "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 20}],
+                        "candidatesTokensDetails": [{"modality": "IMAGE", "tokenCount": 1290}]}
+    fake.client().models.generate_content(model="gemini-2.5-flash-image", contents="a red bicycle")
+    attrs = _span(otel).attributes
+    assert attrs[OUTPUT] == 1290
+    # gemini-2.5-flash-image: input 0.30, image output 30.00 (1290 tokens: Google's $0.039 per 1024px image)
+    assert attrs[COST] == pytest.approx((20 * 0.30 + 1290 * 30.00) / 1e6)
+
+
 def test_output_all_thinking_still_counts(otel: Otel) -> None:
     fake = FakeGenAI()
     fake.final_usage = usage(prompt=100, cached=0, tool_use=0, candidates=0, thoughts=40)  # no candidatesTokenCount

@@ -9,7 +9,7 @@ once. ``count_tokens`` and ``compute_tokens`` cost nothing and are not wrapped.
 Usage as Google bills it: ``prompt_token_count`` includes the cached subset (``cached_content_token_count``);
 ``tool_use_prompt_token_count`` is billed as input beside it; ``thoughts_token_count`` is billed as output beside
 ``candidates_token_count`` (the conventions count reasoning inside output); audio input is read from the per-modality
-details. A stream's chunks carry the running total: the last one wins, never a sum.
+details, image output from the answer's. A stream's chunks carry the running total: the last one wins, never a sum.
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ def _enum_text(value: Any) -> str | None:
 
 class GeminiAdapter(SpecAdapter):
     """The spec's reads plus what a path cannot say: request facts inside ``config``, finish reasons as Google's
-    enum values, output made of thoughts alone, audio input from the modality details, Vertex embeddings' counts."""
+    enum values, output made of thoughts alone, audio input and image output from the modality details, Vertex
+    embeddings' counts."""
 
     def prepare(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Prepared | None:
         call = self.request.call(self.operation, instance, kwargs, self.streaming)
@@ -107,6 +108,9 @@ class GeminiAdapter(SpecAdapter):
         audio = _modality_count(field(metadata, "prompt_tokens_details"), "AUDIO")
         if audio:
             usage.input_audio_tokens = audio
+        images = _modality_count(field(metadata, "candidates_tokens_details"), "IMAGE")
+        if images:  # native image output (gemini-2.5-flash-image) has its own price
+            usage.output_image_tokens = images
 
     def _vertex_embedding_usage(self, call: CallRecord, result: Any) -> None:
         """Vertex's ``predict`` embeddings report tokens per embedding (``statistics.token_count``)."""
