@@ -18,8 +18,8 @@ BUDGET_STEPS = g.thresholds((None, "green"), (80, "orange"), (100, "red"))
 
 def _spend_stats(lay: g.Layout) -> None:
     cost = sel(q.COST)
-    lay.add(g.stat("Spend today", "USD spent since 00:00 UTC by the selected calls (exact for series that started "
-                   "today, see grafana-dashboards/README.md).",
+    lay.add(g.stat("Spend today", "USD spent since 00:00 UTC by the selected calls, exact (minute-by-minute "
+                   "counter increments, see grafana-dashboards/README.md).",
                    [g.target(q.range_total(cost), "spend today", instant=True)], g.USD, decimals=2,
                    time_from="now/d"), 4, 5)
     mtd = sel(q.R_MTD, 'scope="service"', dims=SERVICE_ONLY)

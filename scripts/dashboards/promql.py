@@ -7,6 +7,8 @@ what the rule files define.
 
 from __future__ import annotations
 
+from otel_llm_cost.cli.exact_spend import minute_increments
+
 # --- raw series (the package's instruments after the collector's translation) -------------------------------
 COST = "gen_ai_client_cost_USD_total"
 CALL_COST = "gen_ai_client_operation_cost_USD"  # histogram: _bucket/_sum/_count (one sample per priced call)
@@ -53,16 +55,20 @@ def by(*labels: str) -> str:
 
 
 def range_increase(selector: str) -> str:
-    """Per-series increase over the dashboard range that also counts series born inside the range.
+    """Per-series exact increase over the dashboard range ``(from, to]``, in whole minutes up to now.
 
-    ``increase()`` only sees the difference between the first and last sample it has, so the first export of a
-    new series (a process that started today, a model first used today) would be lost: a fresh install would
-    show almost nothing. A series that had no sample just before the range started was born inside it, and its
-    whole value belongs to the range: take ``max_over_time`` for those (exact while the process did not
-    restart inside the range), ``increase`` for the others.
+    The counters' minute-by-minute increments (otel_llm_cost.cli.exact_spend, the arithmetic of the recording rules):
+    no extrapolation (``increase()`` shows more than was spent), a series born inside the range (a process that
+    started today, a script that exported once at exit) counts with its first export, and restarts count
+    exactly. A ``$__range`` subquery steps through the whole minutes of the range; the minute in progress at
+    ``to`` is a second, one-step subquery ending at the end of that minute (Grafana ranges cannot be lengthened
+    by a minute). Each minute belongs to the range when it ends after ``from``.
     """
-    return (f"(increase({selector}[$__range]) and {selector} offset $__range)"
-            f" or max_over_time({selector}[$__range])")
+    increments = minute_increments(selector)
+    whole = f"sum_over_time(({increments} and on() vector(time()) > $__from / 1000)[$__range:1m])"
+    current = f"sum_over_time(({increments} and on() vector(time()) > $__to / 1000)[1m:1m] offset -59s999ms)"
+    return (f'label_replace({whole}, "minutes", "whole", "", "")'
+            f' or label_replace({current}, "minutes", "current", "", "")')
 
 
 def range_total(selector: str, *labels: str) -> str:

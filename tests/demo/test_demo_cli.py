@@ -4,6 +4,7 @@ and clear messages when an option cannot work."""
 from __future__ import annotations
 
 import os
+import re
 import select
 import signal
 import socket
@@ -56,11 +57,19 @@ def test_terminal_progress_bar_and_ctrl_c_still_prints_the_table() -> None:
 
 
 def test_log_friendly_progress_lines() -> None:
-    done = subprocess.run([str(BIN), "demo", "--duration", "2", "--rate", "5"], capture_output=True, text=True,
+    done = subprocess.run([str(BIN), "demo", "--duration", "4", "--rate", "8"], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert "\x1b[" not in done.stderr
-    assert " 100%" in done.stderr and "calls," in done.stderr
+    # The last progress line counts what the table counts: LLM calls (the asyncio tagging task makes three per
+    # task, so they outnumber the 32 tasks), failed calls and cost.
+    last = re.findall(r"^  100% +[\d.]+s  (\d+) calls, (\d+) failed, \$([\d.]+) so far$", done.stderr, re.M)
+    assert last, done.stderr
+    calls, failed, cost = last[-1]
+    printed = parse_printed(done.stdout)
+    assert printed.calls > 32
+    assert (int(calls), int(failed)) == (printed.calls, printed.failed)
+    assert float(cost) == round(printed.total_cost, 4)
     assert "provider: SIMULATED, on http://127.0.0.1:" in done.stdout
     assert "instrumentors: llm_cost_openai on" in done.stdout
 

@@ -109,10 +109,12 @@ def _range_seconds(loaded: Loaded, panel: dict[str, Any], now: float) -> int:
     return math.ceil(now - begin)
 
 
-def expand(expr: str, scenario: Scenario, range_s: int) -> str:
+def expand(expr: str, scenario: Scenario, range_s: int, now: float = 0.0) -> str:
+    """Grafana's substitutions for a query at ``now`` over the last ``range_s`` seconds."""
     for variable in sorted(VARIABLE_LABELS, key=len, reverse=True):
         expr = expr.replace(f"${variable}", scenario.text(variable))
     expr = expr.replace("$__rate_interval", RATE_INTERVAL).replace("$__interval", INTERVAL)
+    expr = expr.replace("$__from", f"{round((now - range_s) * 1000)}").replace("$__to", f"{round(now * 1000)}")
     return expr.replace("$__range", f"{range_s}s")
 
 
@@ -146,7 +148,7 @@ def test_every_panel_query_returns_labelled_data(loaded: Loaded, scenario: Scena
         range_s = _range_seconds(loaded, panel, now)
         for target in panel["targets"]:
             count += 1
-            expr = expand(target["expr"], scenario, range_s)
+            expr = expand(target["expr"], scenario, range_s, now)
             where = f"{dashboard} / {panel['title']} / {target['refId']}"
             result = run_target(loaded.stack, target, expr, range_s, now)
             if not any(finite_values(s) for s in result):
@@ -189,7 +191,7 @@ def stat_value(loaded: Loaded, title: str, scenario: Scenario) -> float:
     now = time.time()
     range_s = _range_seconds(loaded, panel, now)
     (target,) = panel["targets"]
-    (series,) = run_target(loaded.stack, target, expand(target["expr"], scenario, range_s), range_s, now)
+    (series,) = run_target(loaded.stack, target, expand(target["expr"], scenario, range_s, now), range_s, now)
     return float(series["value"][1])
 
 

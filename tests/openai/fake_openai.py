@@ -75,6 +75,7 @@ class FakeOpenAI:
         self.override_chat: dict[str, Any] = {}  # top-level fields of a plain chat answer, replaced as given
         # How a chat stream reports usage (see STREAM_USAGE_STYLES): what OpenAI does, unless a test says otherwise
         self.stream_usage_style = "openai"
+        self.edit_chunks: Any = None  # a function changing a chat stream's content chunks before usage is added
         self.azure_deployments = {"prod-gpt4o-mini": "gpt-4o-mini"}
 
     # -- clients --------------------------------------------------------------------------------------
@@ -140,6 +141,8 @@ class FakeOpenAI:
         events = [chunk({"role": "assistant", "content": ""}), chunk({"content": "{\"answer\": "}),
                   chunk({"content": "\"Paris\"}"}), chunk({}, "stop")]
         asked = bool((body.get("stream_options") or {}).get("include_usage"))
+        if self.edit_chunks is not None:
+            events = self.edit_chunks(events)
         events = with_stream_usage(events, chunk(None), self._usage(model), self.stream_usage_style, asked)
         return self._stream_response(sse(events))
 

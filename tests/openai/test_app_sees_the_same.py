@@ -137,6 +137,22 @@ def test_stream_chunks_are_what_the_app_sees_unasked(otel: Otel, fake: FakeOpenA
         assert spans[0].attributes["llm_cost.unpriced_reason"] == "no_usage"
 
 
+@pytest.mark.parametrize("style", ["openai", "empty_chunk_when_asked"])
+def test_a_chunk_without_choices_before_the_finish_reason_is_part_of_the_answer(otel: Otel, fake: FakeOpenAI,
+                                                                                  style: str) -> None:
+    """Asked for usage, every chunk carries ``"usage": null``: one without choices is the (empty) answer to the
+    option only after the finish reason; before it, the app sees it, as it does without us."""
+    fake.stream_usage_style = style
+    fake.edit_chunks = lambda chunks: [chunks[0], {**chunks[1], "choices": []}, *chunks[2:]]
+
+    def call() -> list[Any]:
+        return list(fake.client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
+
+    chunks = call()
+    assert len(chunks) == 4 and chunks[1].choices == []
+    assert _dumps(chunks) == _dumps(_uninstrumented(otel, call))
+
+
 def test_usage_option_is_not_injected_where_its_answer_is_unknown(otel: Otel, fake: FakeOpenAI) -> None:
     list(fake.client(base_url="https://openrouter.ai/api/v1").chat.completions.create(
         model="gpt-4o-mini", messages=MESSAGES, stream=True))

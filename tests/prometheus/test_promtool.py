@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from e2e.stack import require
+from otel_llm_cost.cli.exact_spend import minute_increments
 
 REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "prometheus" / "rules"
@@ -138,3 +139,24 @@ def test_thresholds_live_only_in_the_budget_file() -> None:
             # The only literals: 0 (any unpriced call), 3 (days of history), 3600 (per hour), 0.5 (median).
             numbers = set(re.findall(r"(?<![\w:.\[])\d+(?:\.\d+)?(?![\w\]])", rule["expr"]))
             assert numbers <= {"0", "3", "3600", "0.5"}, (rule["alert"], numbers)
+
+
+def test_spend_rules_use_the_shared_minute_increments() -> None:
+    """The rules, ``report`` and the dashboards add up the same per-minute increments (otel_llm_cost.cli.exact_spend);
+    none of the spend figures extrapolates with increase()."""
+    by_name: dict[str, str] = {}
+    for rule in all_rules():
+        if "record" in rule:  # month_to_date has two rules (scope service, scope total): both texts
+            by_name[rule["record"]] = by_name.get(rule["record"], "") + rule["expr"]
+    cost = minute_increments("gen_ai_client_cost_USD_total")
+    for name in ("llm:cost_usd:increase1h", "llm:cost_usd:increase1d", "llm:cost_usd:hour_tile",
+                 "llm:cost_usd:month_to_date"):
+        assert cost in by_name[name], name
+        assert "increase(" not in by_name[name], name
+    assert minute_increments("gen_ai_client_operation_unpriced_total") in by_name["llm:unpriced_calls:increase1h"]
+
+
+def test_every_recording_rule_is_documented() -> None:
+    readme = README.read_text()
+    missing = {rule["record"] for rule in all_rules() if "record" in rule} - set(re.findall(r"`([\w:]+)`", readme))
+    assert {name for name in missing if not name.startswith(("llm:budget_usd:", "llm:threshold:"))} == set()

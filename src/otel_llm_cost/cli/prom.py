@@ -44,9 +44,9 @@ class PrometheusClient:
             raise PrometheusError(f"Prometheus at {self.url} refused {params}: {body}")
         return body["data"]
 
-    def query(self, expr: str) -> list[tuple[dict[str, str], float]]:
-        """Instant query -> [(labels, value)]."""
-        data = self._get("/api/v1/query", query=expr)
+    def query(self, expr: str, at: float | None = None) -> list[tuple[dict[str, str], float]]:
+        """Instant query (at Unix time ``at``, default now) -> [(labels, value)]."""
+        data = self._get("/api/v1/query", query=expr, **({"time": f"{at:.3f}"} if at is not None else {}))
         if data.get("resultType") == "scalar":
             return [({}, float(data["result"][1]))]
         return [(dict(item["metric"]), float(item["value"][1])) for item in data.get("result", [])]

@@ -1,19 +1,22 @@
 """``otel-llm-cost report``: a terminal spend report from a Prometheus that holds otel-llm-cost metrics.
 
-Amounts are per-series increases over the window: ``last - value at window start`` for a series that existed
-then, its whole value for a series born inside the window (``increase()`` alone would drop the first sample of
-every new process), and ``increase()`` where the counter reset (an app restart under the same labels).
+Amounts are exact totals over the window in whole minutes, ``(end of the current minute - since, now]``: the
+counters' minute-by-minute increments (exact_spend.py), the same arithmetic as the recording rules, so a series
+born inside the window, a process that exported once and counter resets (app restarts) all count exactly.
 Works with the collector's remote write (``service_name`` label) and with a direct scrape (``job`` label).
 """
 
 from __future__ import annotations
 
+import math
 import sys
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
 
+from .exact_spend import duration_seconds, minute_end, whole_minutes_total
 from .prom import DURATION, PrometheusClient, PrometheusError
 from .tables import render, tokens, usd
 
@@ -37,11 +40,11 @@ def holds_our_data(client: PrometheusClient) -> bool:
     return bool(set(client.metric_names("gen_ai_client_")) & set(OUR_METRICS))
 
 
-def window_increase(selector: str, since: str) -> str:
-    """PromQL: each series' increase over ``since`` (see the module docstring)."""
-    return (f"(increase({selector}[{since}]) and (resets({selector}[{since}]) > 0))"
-            f" or (last_over_time({selector}[{since}]) - {selector} offset {since})"
-            f" or last_over_time({selector}[{since}])")
+def window_increase(selector: str, since: str, now: float) -> str:
+    """PromQL, to evaluate at ``now``: each series' exact increase over ``since`` (see the module docstring)."""
+    seconds = duration_seconds(since)
+    start = minute_end(now) - seconds
+    return whole_minutes_total(selector, f"{math.ceil(seconds) + 60}s", f"{start:.3f}")
 
 
 @dataclass
@@ -64,8 +67,9 @@ def collect(client: PrometheusClient, since: str) -> dict[tuple[str, str, str, s
     """(service, provider, model, feature) -> amounts over the window."""
     rows: dict[tuple[str, str, str, str], Line] = defaultdict(Line)
     by = ", ".join(GROUP)
+    now = time.time()
     for field, selector in SERIES.items():
-        for labels, value in client.query(f"sum by ({by}) ({window_increase(selector, since)})"):
+        for labels, value in client.query(f"sum by ({by}) ({window_increase(selector, since, now)})", at=now):
             key = (_service(labels), labels.get("gen_ai_provider_name", "-"),
                    labels.get("gen_ai_request_model", "-"), labels.get("feature", "-"))
             line = rows[key]

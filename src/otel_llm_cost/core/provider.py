@@ -104,7 +104,12 @@ class UsageReader:
             objects.append(None if obj is None else field(obj, name))
         counts = {}
         for name, alternatives in self.counts:
-            value = _first(objects, alternatives)
+            if len(alternatives) == 1:  # the common case, inlined: this runs on every call
+                index, leaf = alternatives[0]
+                obj = objects[index]
+                value = None if obj is None else field(obj, leaf)
+            else:
+                value = _first(objects, alternatives)
             if value.__class__ is int:
                 counts[name] = value
         for total, extra in self.plus:
@@ -145,27 +150,83 @@ class ResultReader:
         self.finish = compile_first(reads.finish)
         self.tier = compile_first(reads.service_tier)
         self.accumulate = reads.merge == ACCUMULATE
+        # The common shapes, read without a reader call on every streamed item: a one-step model path and
+        # usage path, and a finish path projecting one field of a list ("choices[].finish_reason").
+        self.model_name = _one_step(reads.model)
+        self.usage_name = _one_step(reads.usage_at)
+        finish = reads.finish if isinstance(reads.finish, str) else ""
+        list_name, _, item_name = finish.partition("[].")
+        simple = _one_step(list_name) is not None and _one_step(item_name) is not None
+        self.finish_over: tuple[str, str] | None = (list_name, item_name) if simple else None
 
     def facts(self, call: CallRecord, obj: Any, streamed: bool) -> None:
-        # a stream names its model on every item: read until known
-        if self.model is not None and not (streamed and call.response_model) \
-                and isinstance(model := self.model(obj), str) and model:
-            call.response_model = model
-        if self.id is not None and call.response_id is None and isinstance(rid := self.id(obj), str) and rid:
-            call.response_id = rid
+        """Model, id, finish reasons (and, of a complete result, the tier). A stream names its model and id on
+        every item: they are read until known; its finish reasons add up."""
+        if self.model is not None and (call.response_model is None or not streamed):
+            model = field(obj, self.model_name) if self.model_name else self.model(obj)
+            if model.__class__ is str and model:
+                call.response_model = model
+        if self.id is not None and call.response_id is None:
+            rid = self.id(obj)
+            if rid.__class__ is str and rid:
+                call.response_id = rid
+        if self.tier is not None and not streamed:  # a stream's tier: read with its usage (usage_of)
+            self._tier(call, obj)
+        if self.finish_over is not None:
+            items = field(obj, self.finish_over[0])
+            if items.__class__ is not list:
+                return
+            reasons = [str(r) for item in items if (r := field(item, self.finish_over[1]))]
+        elif self.finish is not None:
+            found = self.finish(obj)  # a reason, a list of them, or whatever a broken answer holds there
+            if isinstance(found, str):
+                reasons = [found] if found else []
+            else:
+                reasons = [str(r) for r in found if r] if isinstance(found, (list, tuple)) else []
+        else:
+            return
+        if reasons:
+            call.finish_reasons = [*(call.finish_reasons or ()), *reasons] if streamed else reasons
+
+    def item(self, call: CallRecord, obj: Any) -> bool:
+        """One streamed item: ``facts`` and ``usage_of`` in one pass (this runs for every chunk of every stream);
+        True when it carried usage."""
+        if call.response_model is None and self.model is not None:
+            model = field(obj, self.model_name) if self.model_name else self.model(obj)
+            if model.__class__ is str and model:
+                call.response_model = model
+        if call.response_id is None and self.id is not None:
+            rid = self.id(obj)
+            if rid.__class__ is str and rid:
+                call.response_id = rid
+        over = self.finish_over
+        if over is not None:
+            entries = field(obj, over[0])
+            if entries.__class__ is list:
+                for entry in entries:
+                    reason = field(entry, over[1])
+                    if reason:
+                        call.finish_reasons = [*(call.finish_reasons or ()), str(reason)]
+        elif self.finish is not None:
+            self.facts(call, obj, streamed=True)
+        if self.usage_name is not None:
+            return field(obj, self.usage_name) is not None and self.usage_of(call, obj, streamed=True)
+        return self.usage_of(call, obj, streamed=True)
+
+    def _tier(self, call: CallRecord, obj: Any) -> None:
         if self.tier is not None and isinstance(tier := self.tier(obj), str) and tier:
             call.service_tier = tier
-        if self.finish is not None:
-            reasons = self.finish(obj)
-            reasons = [reasons] if isinstance(reasons, str) else [str(r) for r in reasons or () if r]
-            if reasons:
-                call.finish_reasons = [*(call.finish_reasons or ()), *reasons] if streamed else reasons
 
     def usage_of(self, call: CallRecord, obj: Any, streamed: bool) -> bool:
-        """Read the usage ``obj`` carries (True when it carries one)."""
-        found = self.usage_at(obj) if self.usage_at is not None else None
+        """Read the usage ``obj`` carries (True when it carries one); in a stream, also the tier that served it."""
+        if self.usage_name is not None:
+            found = field(obj, self.usage_name)
+        else:
+            found = self.usage_at(obj) if self.usage_at is not None else None
         if found is None:
             return False
+        if streamed:
+            self._tier(call, obj)
         usage, cost = self.usage(found)
         if streamed and self.accumulate and call.usage is not None and usage is not None:
             usage = _added(call.usage, usage)
@@ -174,6 +235,11 @@ class ResultReader:
         if cost is not None:
             call.provider_cost = cost + (call.provider_cost or 0.0 if streamed and self.accumulate else 0.0)
         return True
+
+
+def _one_step(path: Any) -> str | None:
+    """The field name of a one-step path (no dots, no list), else None."""
+    return path if isinstance(path, str) and path and "." not in path and "[]" not in path else None
 
 
 def _added(total: Usage, more: Usage) -> Usage:
@@ -238,8 +304,7 @@ class SpecAdapter(Adapter):
         self.result.usage_of(call, result, streamed=False)
 
     def read_item(self, call: CallRecord, item: Any, state: Any) -> bool:
-        self.items.facts(call, item, streamed=True)
-        self.items.usage_of(call, item, streamed=True)
+        self.items.item(call, item)
         return True
 
 

@@ -8,6 +8,7 @@ dict lookups, never string parsing.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 Reader = Callable[[Any], Any]
@@ -41,23 +42,35 @@ def field(obj: Any, name: str) -> Any:
 
 def compile_path(path: str) -> Reader:
     """A reader for ``a.b.c`` (None as soon as a step is missing); ``a[].b`` reads ``b`` of every item of the
-    list ``a`` and gives the list of those that are present (empty when none)."""
+    list ``a`` and gives the list of those that are present (empty when none). One-step paths and projections
+    get a closure of their own: streams read them on every item."""
     head, sep, rest = path.partition("[].")
-    steps = tuple(head.removesuffix("[]").split("."))
-    if sep:
-        tail = compile_path(rest)
-
-        def each(obj: Any) -> Any:
-            items = _walk(obj, steps)
+    get = _getter(tuple(head.removesuffix("[]").split(".")))
+    if not sep:
+        return get
+    if "." not in rest and "[]" not in rest:
+        def each_field(obj: Any) -> Any:
+            items = get(obj)
             if not isinstance(items, (list, tuple)):
                 return []
-            return [v for v in map(tail, items) if v is not None]
+            return [v for item in items if (v := field(item, rest)) is not None]
 
-        return each
+        return each_field
+    tail = compile_path(rest)
+
+    def each(obj: Any) -> Any:
+        items = get(obj)
+        if not isinstance(items, (list, tuple)):
+            return []
+        return [v for v in map(tail, items) if v is not None]
+
+    return each
+
+
+def _getter(steps: tuple[str, ...]) -> Reader:
     if len(steps) == 1:
-        name = steps[0]
-        return lambda obj: field(obj, name)
-    return lambda obj: _walk(obj, steps)
+        return partial(field, name=steps[0])  # called in C: no Python frame of its own
+    return partial(_walk, steps=steps)
 
 
 def compile_first(paths: str | tuple[str, ...] | None) -> Reader | None:

@@ -11,6 +11,8 @@ the pricing module, whose import time we keep small.
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 USAGE_FIELDS = (
     "input_tokens",
     "output_tokens",
@@ -32,8 +34,18 @@ USAGE_FIELDS = (
 MAX_COUNT = 10**12
 
 
+_counts = attrgetter(*USAGE_FIELDS)  # all counts in one C call: the check runs on every call (under 1 µs)
+
+
 def usage_problem(usage: Usage) -> str | None:
     """Why ``usage`` is not a valid report (a count that is not a whole number in 0..MAX_COUNT), or None."""
+    for value in _counts(usage):
+        if value is not None and (value.__class__ is not int or not 0 <= value <= MAX_COUNT):
+            return _describe(usage)
+    return None
+
+
+def _describe(usage: Usage) -> str:
     for name in USAGE_FIELDS:
         value = getattr(usage, name)
         if value is None or (value.__class__ is int and 0 <= value <= MAX_COUNT):
@@ -43,7 +55,7 @@ def usage_problem(usage: Usage) -> str | None:
         if value < 0:
             return f"{name} is negative" + (f": {value}" if value >= -MAX_COUNT else "")
         return f"{name} is larger than {MAX_COUNT}"
-    return None
+    return "no problem"
 
 
 class Usage:

@@ -171,15 +171,11 @@ def _gemini_client(base_url: str) -> Any:
     return genai.Client(api_key="simulated", http_options={"base_url": base_url, "timeout": 30_000})
 
 
-def _running_cost(tel: _Telemetry) -> float:
-    data = tel.summary_data()
-    total = 0.0
-    for rm in getattr(data, "resource_metrics", None) or ():
-        for sm in rm.scope_metrics:
-            for metric in sm.metrics:
-                if metric.name == "gen_ai.client.cost":
-                    total += sum(p.value for p in metric.data.data_points)
-    return total
+def _progress(progress: Progress, elapsed: float, tel: _Telemetry) -> None:
+    """Calls, failures and cost so far from the recorded metrics, counted exactly as the final table counts them
+    (an app-level task can make several LLM calls: the asyncio tagging job makes three)."""
+    total = summarize(tel.summary_data()).total()
+    progress.update(elapsed, total.calls, total.errors, total.cost)
 
 
 def _drive(options: DemoOptions, tel: _Telemetry, base_url: str, available: set[str], out: TextIO) -> Counter[str]:
@@ -219,7 +215,7 @@ def _drive(options: DemoOptions, tel: _Telemetry, base_url: str, available: set[
                     i += 1
                     continue
                 if now - last_draw >= 0.25:
-                    progress.update(now, sum(made.values()), sum(failed.values()), _running_cost(tel))
+                    _progress(progress, now, tel)
                     last_draw = now
                 time.sleep(min(0.05, due - now))
         except KeyboardInterrupt:  # Ctrl-C: stop making calls, finish those in flight, still print the table
@@ -227,7 +223,7 @@ def _drive(options: DemoOptions, tel: _Telemetry, base_url: str, available: set[
         for future in pending:
             future.result()
     elapsed = time.monotonic() - start if interrupted else options.duration
-    progress.update(elapsed, sum(made.values()), sum(failed.values()), _running_cost(tel))
+    _progress(progress, elapsed, tel)
     progress.close()
     if interrupted:
         out.write(f"interrupted after {elapsed:.1f}s: the table covers the calls made so far\n")

@@ -156,14 +156,14 @@ class LedgerWriter:
                 backoff = min(backoff * 2, self._max_backoff)
                 continue
             backoff = self._first_backoff
+            if outage_since is not None:  # said before waking flushers, so a flush that returns has it logged
+                logger.warning("otel-llm-cost ledger: %s is back after %.0fs; the calls buffered meanwhile are "
+                               "written", self.where, time.monotonic() - outage_since)
+                outage_since = None
             with self._cond:
                 self.written += len(batch)
                 self._in_flight = 0
                 self._cond.notify_all()
-            if outage_since is not None:
-                logger.warning("otel-llm-cost ledger: %s is back after %.0fs; the calls buffered meanwhile are "
-                               "written", self.where, time.monotonic() - outage_since)
-                outage_since = None
         _close(store)
 
 

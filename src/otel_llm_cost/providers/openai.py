@@ -90,22 +90,24 @@ class ChatAdapter(SpecAdapter):
         return prepared
 
     def read_item(self, call: CallRecord, item: Any, state: Any) -> bool:
-        self.items.facts(call, item, streamed=True)
-        self.items.usage_of(call, item, streamed=True)
-        return state is not True or _without_asked_usage(item, field(item, "choices"))
+        self.items.item(call, item)
+        if state is not True:
+            return True
+        return _without_asked_usage(item, field(item, "choices"), field(item, "usage"), bool(call.finish_reasons))
 
 
-def _without_asked_usage(item: Any, choices: Any) -> bool:
+def _without_asked_usage(item: Any, choices: Any, usage: Any, finished: bool) -> bool:
     """Take out of a chunk what exists only because we asked for usage (the caller did not); False hides it.
 
-    That is the usage chunk (no choices, nothing of its own but usage, even an empty one), and on every other
-    chunk the ``usage`` the API then writes (``null``, or the counts on the last content chunk): the caller
+    That is the usage chunk: no choices, nothing of its own but the usage, with counts, or empty (``null``)
+    after the answer's finish reason (before it, a chunk without choices is part of the answer). And on every
+    other chunk the ``usage`` the API then writes (``null``, or the counts on the last content chunk): the caller
     gets the chunk as unasked, ``model_dump(exclude_unset=True)`` included. Read before, by ``read_item``.
     """
     fields_set = getattr(item, "__pydantic_fields_set__", None)
     if not isinstance(fields_set, set) or "usage" not in fields_set:
         return True
-    if not choices and not getattr(item, "__pydantic_extra__", None):
+    if not choices and (usage is not None or finished) and not getattr(item, "__pydantic_extra__", None):
         return False  # the usage chunk we asked for (an Azure prompt_filter_results chunk has extras: kept)
     vars(item)["usage"] = None
     fields_set.discard("usage")
