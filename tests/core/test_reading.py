@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from otel_llm_cost.core.contract import ACCUMULATE, ByHost, ClientAttr, Reads, Server, UsageMap
+from otel_llm_cost.core.contract import ACCUMULATE, ByHost, ClientAttr, ClientFlag, Reads, Server, UsageMap
 from otel_llm_cost.core.provider import EndpointLookup, ResultReader, UsageReader
 from otel_llm_cost.core.reading import compile_first, compile_path
 from otel_llm_cost.core.telemetry import CallRecord
@@ -69,3 +69,15 @@ def test_endpoints_are_memoised_per_client_object() -> None:
     named = EndpointLookup(ClientAttr("_name", "anthropic", by_class=(("Bedrock", "aws.bedrock"),)), Server(client=""))
     assert named(type("AnthropicBedrock", (), {"base_url": "https://x"})())[0] == "aws.bedrock"
     assert EndpointLookup(ByHost((), "openai"), Server(client=None))(None) == ("openai", None, None)
+
+
+def test_a_client_flag_picks_the_provider_whatever_the_host() -> None:
+    class Api:
+        def __init__(self, vertexai: object, base_url: str) -> None:
+            self.vertexai, self.base_url = vertexai, base_url
+
+    rule = EndpointLookup(ClientFlag("vertexai", "gcp.vertex_ai", "gcp.gemini"), Server(client=""))
+    assert rule(Api(True, "https://proxy.internal:8443/")) == ("gcp.vertex_ai", "proxy.internal", 8443)
+    assert rule(Api(False, "https://generativelanguage.googleapis.com/")) == (
+        "gcp.gemini", "generativelanguage.googleapis.com", None)
+    assert rule(Api("yes", "https://x/"))[0] == "gcp.gemini"  # only a real True switches

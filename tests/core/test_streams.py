@@ -156,6 +156,28 @@ def test_async_stream_ends_once_whichever_way() -> None:
     assert closed.items == ["a"]
 
 
+def test_an_async_generator_stream_closes_itself_and_ends_once() -> None:
+    """google-genai's aio streams are async generators: aclose() and no close()."""
+    recorder, cleaned = Recorder(), []
+
+    async def chunks() -> Any:
+        try:
+            for item in ("a", "b", "c"):
+                yield item
+        finally:
+            cleaned.append(True)
+
+    async def main() -> None:
+        proxy = AsyncStreamProxy(chunks(), recorder)
+        assert await proxy.__anext__() == "a"
+        await proxy.aclose()
+        await proxy.aclose()
+
+    _run(main)
+    assert cleaned == [True]  # the SDK's generator was really closed
+    assert recorder.ends == [None] and recorder.items == ["a"]
+
+
 class ToyManager:
     """A stream manager (anthropic ``messages.stream()``): the request runs on enter."""
 

@@ -63,6 +63,7 @@ def test_fresh_venv_install_doctor_and_demo(tmp_path: Path) -> None:
     assert doctor.returncode == 1, doctor.stdout
     assert "instrumented by entry point llm_cost_openai" in doctor.stdout
     assert "instrumented by entry point llm_cost_anthropic" in doctor.stdout
+    assert "instrumented by entry point llm_cost_google_genai" in doctor.stdout
     assert "exporter 'otlp_proto_grpc' is not installed, so metrics are dropped" in doctor.stdout
     assert "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf" in doctor.stdout
     port = free_port()
@@ -75,7 +76,7 @@ def test_fresh_venv_install_doctor_and_demo(tmp_path: Path) -> None:
     assert "provider: SIMULATED" in demo.output
     assert_rows_match(printed, exported)
     priced = {provider for (provider, _model, _feature), row in printed.rows.items() if row["cost"] > 0}
-    assert priced == {"openai", "anthropic"}, printed.rows
+    assert priced == {"openai", "anthropic", "gcp.gemini"}, printed.rows  # the demo extra has all three SDKs
     assert printed.unpriced >= 1 and printed.calls >= 20
     assert "note:" not in demo.output  # every call the demo made was recorded (no SDK left uninstrumented)
 

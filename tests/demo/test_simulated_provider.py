@@ -110,3 +110,25 @@ def test_a_client_hanging_up_prints_no_traceback(capfd: pytest.CaptureFixture[st
         reply = oai.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
         assert reply.choices[0].message.content
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_gemini_generate_and_stream_with_implicit_cache_and_thinking(server: SimulatedProviderServer) -> None:
+    from google import genai
+    from google.genai import errors
+
+    client = genai.Client(api_key="sim", http_options={"base_url": server.base_url})
+    config = {"system_instruction": SUPPORT_POLICY, "max_output_tokens": 300}
+    first = client.models.generate_content(model="gemini-2.5-flash", contents="Where is my refund?", config=config)
+    chunks = list(client.models.generate_content_stream(model="gemini-2.5-flash", contents="Where is my refund?",
+                                                        config=config))
+    assert first.text and first.model_version == "gemini-2.5-flash"
+    assert first.usage_metadata is not None and first.usage_metadata.cached_content_token_count is None
+    assert first.usage_metadata.thoughts_token_count  # a thinking model
+    last = chunks[-1].usage_metadata
+    assert last is not None and last.prompt_token_count == first.usage_metadata.prompt_token_count
+    assert last.cached_content_token_count == estimate_tokens(SUPPORT_POLICY)  # the second time: read from cache
+    assert all(c.usage_metadata.prompt_token_count == last.prompt_token_count for c in chunks)  # running totals
+    with pytest.raises(errors.ClientError) as limited:
+        client.models.generate_content(model="gemini-2.5-flash", contents="hi",
+                                       config={"http_options": {"headers": {ERROR_HEADER: "429"}}})
+    assert limited.value.code == 429 and "simulated" in str(limited.value)

@@ -21,9 +21,11 @@ sys.path[:0] = [str(TESTS / "openai"), str(TESTS / "anthropic"), str(TESTS / "be
 import botocore.exceptions  # noqa: E402
 import fake_anthropic  # noqa: E402
 import fake_bedrock  # noqa: E402
+import fake_genai  # noqa: E402
 import fake_groq  # noqa: E402
 import fake_openai  # noqa: E402
 import groq  # noqa: E402
+from google.genai import errors as genai_errors  # noqa: E402
 
 import anthropic  # noqa: E402
 import openai  # noqa: E402
@@ -93,6 +95,26 @@ def _anthropic_create(client: Any, stream: bool) -> Any:
     return client.messages.create(model="claude-sonnet-4-5", max_tokens=1024, messages=MESSAGES, stream=stream)
 
 
+def _genai_create(client: Any, stream: bool) -> Any:
+    models = client.models
+    if stream:
+        return models.generate_content_stream(model=fake_genai.MODEL, contents="Capital of France?")
+    return models.generate_content(model=fake_genai.MODEL, contents="Capital of France?")
+
+
+def _genai_peers() -> tuple[Callable[[], Any], ...]:
+    """The official google-genai instrumentation, where it is installed and instruments this SDK version (it stops
+    at google-genai 3: scripts/test-compat-genai.sh runs it on the oldest release we support)."""
+    try:
+        from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
+        from opentelemetry.instrumentation.google_genai import GoogleGenAiSdkInstrumentor
+    except ImportError:
+        return ()
+    if get_dependency_conflicts(GoogleGenAiSdkInstrumentor().instrumentation_dependencies()) is not None:
+        return ()
+    return (GoogleGenAiSdkInstrumentor,)
+
+
 def _openai_peers() -> tuple[Callable[[], Any], ...]:
     from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor as GenAI
     from opentelemetry.instrumentation.openai import OpenAIInstrumentor as OpenLLMetry
@@ -154,6 +176,15 @@ CASES: tuple[ProviderCase, ...] = (
         early_usage={INPUT: _SONNET_INPUT, OUTPUT: 1, "gen_ai.usage.cache_read.input_tokens": _SONNET.CACHE_READ,
                      "gen_ai.usage.cache_write.input_tokens": _SONNET.CACHE_5M + _SONNET.CACHE_1H},
         peers=_anthropic_peers()),
+    *(ProviderCase(
+        name=name, entry_point="llm_cost_google_genai", provider=provider,
+        fake=lambda vertex=vertex: fake_genai.FakeGenAI(vertex), client=lambda f: f.client(),
+        async_client=lambda f: f.async_client(), create=_genai_create,
+        input_tokens=fake_genai.INPUT_TOKENS, output_tokens=fake_genai.OUTPUT_TOKENS, cost=fake_genai.FLASH_COST,
+        error=fake_genai.resource_exhausted(), error_class=genai_errors.ClientError,
+        early_usage={INPUT: fake_genai.PROMPT}, status_of=lambda error: getattr(error, "code", None),
+        answered=lambda result: bool(result.response_id), peers=_genai_peers())
+      for name, provider, vertex in (("gemini", "gcp.gemini", False), ("vertex_ai", "gcp.vertex_ai", True))),
     ProviderCase(
         name="groq", entry_point="llm_cost_groq", provider="groq", fake=fake_groq.FakeGroq,
         client=lambda f: f.client(), async_client=lambda f: f.async_client(),

@@ -208,6 +208,8 @@ def _wrap_result(result: Any, observer: _CallObserver) -> Any:
             return AsyncStreamProxy(result, observer)
         if callable(getattr(result, "__next__", None)):
             return SyncStreamProxy(result, observer)
+    elif callable(getattr(result, "aclose", None)) and callable(getattr(result, "__anext__", None)):
+        return AsyncStreamProxy(result, observer)  # an async generator (google-genai's aio streams)
     if hasattr(result, "http_response") and hasattr(result, "parse"):  # with_raw_response / with_streaming_response
         if cls.__name__ == "LegacyAPIResponse" and not observer.call.streaming:
             # with_raw_response has read the body already; parse() is cached, so reading it costs the caller nothing

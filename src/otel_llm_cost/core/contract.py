@@ -71,7 +71,20 @@ class ClientAttr:
         return self.default if found is None else found
 
 
-ProviderRule = Fixed | ByHost | ClientAttr
+@dataclass(frozen=True)
+class ClientFlag:
+    """The client's boolean attribute ``attr`` picks the provider name: ``when_true`` or ``when_false``. For SDKs
+    whose one client class reaches two providers by a switch (google-genai's ``vertexai``), wherever it is hosted."""
+
+    attr: str
+    when_true: str
+    when_false: str
+
+    def __call__(self, client: Any, host: str | None, port: int | None) -> str:
+        return self.when_true if getattr(client, self.attr, False) is True else self.when_false
+
+
+ProviderRule = Fixed | ByHost | ClientAttr | ClientFlag
 
 
 def _by_class(table: tuple[tuple[str, str], ...], client: Any) -> str | None:

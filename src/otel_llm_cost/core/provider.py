@@ -284,16 +284,20 @@ class SpecAdapter(Adapter):
     """An ``Adapter`` made of data: request facts from the ``RequestMap``, results and items from ``Reads``."""
 
     def __init__(self, operation: str, request: RequestReader, reads: Reads | None,
-                 stream_reads: Reads | None = None) -> None:
+                 stream_reads: Reads | None = None, *, streaming: bool | None = None) -> None:
+        """``streaming``: whether the wrapped methods always (True) or never (False) stream, for SDKs with a
+        method per mode (google-genai's ``generate_content_stream``); None: the request's stream keyword says."""
         if reads is None:
             raise ValueError(f"a {operation} surface declares neither reads nor an adapter")
         self.operation = operation
         self.request = request
+        self.streaming = streaming
         self.result = ResultReader(reads)
         self.items = self.result if stream_reads is None else ResultReader(stream_reads)
 
     def prepare(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Prepared | None:
-        return Prepared(self.request.call(self.operation, instance, kwargs), kwargs, self.request.attributes(kwargs))
+        call = self.request.call(self.operation, instance, kwargs, self.streaming)
+        return Prepared(call, kwargs, self.request.attributes(kwargs))
 
     def read_result(self, call: CallRecord, result: Any) -> None:
         self.result.facts(call, result, streamed=False)

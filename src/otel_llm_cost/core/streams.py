@@ -147,7 +147,8 @@ class AsyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
         """The stream's own ``close()``, of its own shape: awaitable for the SDKs' async streams, a plain call for
         one whose close is synchronous (aiobotocore's ``AioEventStream``)."""
         try:
-            result = self.__wrapped__.close()
+            # an async generator has only aclose()
+            result = (getattr(self.__wrapped__, "close", None) or self.__wrapped__.aclose)()
         except BaseException:
             self._self_end(None)
             raise
@@ -164,9 +165,16 @@ class AsyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
         return close_async()
 
     async def aclose(self) -> None:
-        closed = self.close()
-        if inspect.isawaitable(closed):
-            await closed
+        aclose = getattr(self.__wrapped__, "aclose", None)  # an async generator's own way to close
+        if aclose is None:
+            closed = self.close()
+            if inspect.isawaitable(closed):
+                await closed
+            return
+        try:
+            await aclose()
+        finally:
+            self._self_end(None)
 
 
 class RawResponseProxy(_Finisher, wrapt.ObjectProxy[Any]):

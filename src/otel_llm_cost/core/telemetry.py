@@ -58,6 +58,7 @@ SERVICE_TIER_BY_PROVIDER = {"openai": "openai.response.service_tier", "azure.ai.
 # request parameters: adapters map their SDK's keyword arguments onto these
 REQUEST_TEMPERATURE = "gen_ai.request.temperature"
 REQUEST_TOP_P = "gen_ai.request.top_p"
+REQUEST_TOP_K = "gen_ai.request.top_k"
 REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens"
 REQUEST_FREQUENCY_PENALTY = "gen_ai.request.frequency_penalty"
 REQUEST_PRESENCE_PENALTY = "gen_ai.request.presence_penalty"

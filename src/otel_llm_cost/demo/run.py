@@ -173,7 +173,14 @@ def _clients(base_url: str, available: set[str]) -> Any:
         bedrock_client = boto3.client("bedrock-runtime", region_name="us-east-1", endpoint_url=base_url,
                                       aws_access_key_id="simulated", aws_secret_access_key="simulated",
                                       config=Config(retries={"total_max_attempts": 1}, read_timeout=30))
-    return Clients(openai_client, anthropic_client, bedrock_client)
+    gemini_client = _gemini_client(base_url) if "gcp.gemini" in available else None
+    return Clients(openai_client, anthropic_client, bedrock=bedrock_client, gemini=gemini_client)
+
+
+def _gemini_client(base_url: str) -> Any:
+    from google import genai
+
+    return genai.Client(api_key="simulated", http_options={"base_url": base_url, "timeout": 30_000})
 
 
 def _progress(progress: Progress, elapsed: float, tel: _Telemetry) -> None:
@@ -248,6 +255,8 @@ def run_demo(options: DemoOptions | None = None, out: TextIO | None = None) -> i
         print(f"otel-llm-cost demo needs the OpenTelemetry SDK: {DEMO_EXTRA}", file=sys.stderr)
         return 2
     available = {sdk for sdk in ("openai", "anthropic") if not _missing((sdk,))}
+    if not _missing(("google.genai",)):
+        available.add("gcp.gemini")  # named as its calls are recorded
     if not available:
         print(f"otel-llm-cost demo needs the openai and anthropic SDKs: {DEMO_EXTRA}", file=sys.stderr)
         return 2

@@ -26,6 +26,8 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from . import simulated_gemini
+
 ERROR_HEADER = "x-simulated-error"
 _WORDS = ("the", "customer", "order", "was", "shipped", "on", "time", "and", "refund", "policy", "applies",
           "within", "thirty", "days", "we", "reviewed", "your", "request", "summary", "of", "findings", "for",
@@ -150,9 +152,14 @@ class _Handler(BaseHTTPRequestHandler):
         error = self.headers.get(ERROR_HEADER)
         if error:
             self._latency(rng, 0.01, 0.05)
+            if simulated_gemini.is_gemini(path):
+                self._send_json(int(error), simulated_gemini.error_body(int(error)))
+                return
             self._error(int(error), anthropic, str(body.get("model", "")))
             return
-        if path.endswith("/chat/completions"):
+        if simulated_gemini.is_gemini(path):
+            simulated_gemini.answer(self, path, body, rng)
+        elif path.endswith("/chat/completions"):
             self._chat(body, rng)
         elif path.endswith("/responses"):
             self._responses(body, rng)

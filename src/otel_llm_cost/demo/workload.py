@@ -56,6 +56,7 @@ class Clients:
     openai: Any     # openai.OpenAI against the simulated provider (None when the SDK is not installed)
     anthropic: Any  # anthropic.Anthropic against the simulated provider (None when not installed)
     bedrock: Any = None  # a boto3 bedrock-runtime client against the simulated provider (None without boto3)
+    gemini: Any = None  # google.genai.Client on the Gemini API of the simulated provider (None when not installed)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,13 @@ def _support_anthropic(c: Clients, rng: random.Random, extra: dict[str, Any]) ->
             messages=[{"role": "user", "content": rng.choice(_QUESTIONS)}]) as stream:
         for _ in stream.text_stream:
             pass
+
+
+def _support_gemini(c: Clients, rng: random.Random, extra: dict[str, Any]) -> None:
+    config = {"system_instruction": SUPPORT_POLICY, "max_output_tokens": 400, "http_options": {"headers": extra}}
+    for _ in c.gemini.models.generate_content_stream(model="gemini-2.5-flash", contents=rng.choice(_QUESTIONS),
+                                                     config=config):
+        pass
 
 
 def _search_embeddings(c: Clients, rng: random.Random, extra: dict[str, Any]) -> None:
@@ -159,6 +167,8 @@ SCENARIOS: tuple[Scenario, ...] = (
              _support_openai),
     Scenario("support-chat", "customer-success", "anthropic", "claude-haiku-4-5",
              "streamed messages, cached system prompt", 4, _support_anthropic),
+    Scenario("support-chat", "customer-success", "gcp.gemini", "gemini-2.5-flash",
+             "streamed, thinking, implicitly cached system instruction", 3, _support_gemini),
     Scenario("search", "growth", "openai", "text-embedding-3-small", "embeddings, 16 documents a call", 5,
              _search_embeddings),
     Scenario("digest", "growth", "openai", "gpt-4.1-mini", "chat", 3, _summarize),
@@ -182,7 +192,7 @@ def companion(index: int, available: set[str]) -> Scenario | None:
     """The call that rides along after the ``index``-th one, if any (Bedrock's)."""
     return BEDROCK if "aws.bedrock" in available and index % BEDROCK_EVERY == BEDROCK_EVERY - 1 else None
 ERROR_RATE = 0.04
-_ERRORS = {"openai": ("429", "429", "500"), "anthropic": ("529", "529", "429")}
+_ERRORS = {"openai": ("429", "429", "500"), "anthropic": ("529", "529", "429"), "gcp.gemini": ("429", "429", "503")}
 
 
 def pick(rng: random.Random, available: set[str]) -> tuple[Scenario, dict[str, str]]:

@@ -1,0 +1,149 @@
+"""Google's ``google-genai`` SDK, on the Gemini API (``gcp.gemini``) and on Vertex AI (``gcp.vertex_ai``).
+
+What is wrapped is the SDK's one-HTTP-request methods (``Models._generate_content`` and
+``_generate_content_stream``, sync and ``client.aio``): the public ``generate_content`` may send several requests
+(automatic function calling, automatic continuation) and returns only the last one's usage, so wrapping it would
+undercount. Chats (``send_message``/``send_message_stream``) go through the same methods: each request is counted
+once. ``count_tokens`` and ``compute_tokens`` cost nothing and are not wrapped.
+
+Usage as Google bills it: ``prompt_token_count`` includes the cached subset (``cached_content_token_count``);
+``tool_use_prompt_token_count`` is billed as input beside it; ``thoughts_token_count`` is billed as output beside
+``candidates_token_count`` (the conventions count reasoning inside output); audio input is read from the per-modality
+details, image output from the answer's. A stream's chunks carry the running total: the last one wins, never a sum.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from ..core import telemetry as names
+from ..core.calls import Prepared, request_attributes
+from ..core.contract import ClientFlag, ProviderSpec, Reads, RequestMap, Server, Surface, UsageMap
+from ..core.provider import SpecAdapter, SpecInstrumentor
+from ..core.reading import field, given, whole
+from ..core.telemetry import CallRecord
+
+_MODELS = "google.genai.models"
+_CONFIG_PARAMS = (
+    ("temperature", names.REQUEST_TEMPERATURE),
+    ("top_p", names.REQUEST_TOP_P),
+    ("top_k", names.REQUEST_TOP_K),
+    ("max_output_tokens", names.REQUEST_MAX_TOKENS),
+    ("frequency_penalty", names.REQUEST_FREQUENCY_PENALTY),
+    ("presence_penalty", names.REQUEST_PRESENCE_PENALTY),
+    ("seed", names.REQUEST_SEED),
+)
+_CONFIG_FIELDS = (*(name for name, _ in _CONFIG_PARAMS), "stop_sequences", "candidate_count", "service_tier")
+# Vertex reports the tier it served on; ON_DEMAND is the standard price
+_TRAFFIC_TIERS = {"ON_DEMAND_FLEX": "flex", "ON_DEMAND_PRIORITY": "priority"}
+
+GENERATE_USAGE = UsageMap(input="prompt_token_count", input_plus=("tool_use_prompt_token_count",),
+                          output="candidates_token_count", output_plus=("thoughts_token_count",),
+                          reasoning="thoughts_token_count", cache_read="cached_content_token_count")
+_GENERATE = Reads(usage=GENERATE_USAGE, usage_at="usage_metadata", model="model_version", id="response_id")
+_EMBED = Reads(usage=UsageMap(input="prompt_token_count"), usage_at="usage_metadata", model=None, id=None)
+
+
+def _modality_count(details: Any, modality: str) -> int:
+    """The tokens of ``modality`` in a list of ``ModalityTokenCount`` (objects or mappings)."""
+    total = 0
+    for entry in details or ():
+        kind = field(entry, "modality")
+        if str(getattr(kind, "value", kind)).upper() == modality:
+            total += whole(field(entry, "token_count")) or 0
+    return total
+
+
+def _enum_text(value: Any) -> str | None:
+    text = getattr(value, "value", value)
+    return text if isinstance(text, str) and text else None
+
+
+class GeminiAdapter(SpecAdapter):
+    """The spec's reads plus what a path cannot say: request facts inside ``config``, finish reasons as Google's
+    enum values, output made of thoughts alone, audio input and image output from the modality details, Vertex
+    embeddings' counts."""
+
+    def prepare(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Prepared | None:
+        call = self.request.call(self.operation, instance, kwargs, self.streaming)
+        config = kwargs.get("config")
+        settings = {} if config is None else {name: field(config, name) for name in _CONFIG_FIELDS}
+        attrs = request_attributes(settings, _CONFIG_PARAMS, "stop_sequences")
+        count = settings.get("candidate_count")
+        if isinstance(count, int) and not isinstance(count, bool) and count != 1:
+            attrs[names.REQUEST_CHOICE_COUNT] = count
+        tier = _enum_text(settings.get("service_tier"))
+        if given(tier) and tier is not None and tier.lower() not in ("unspecified", "service_tier_unspecified"):
+            call.service_tier = tier.lower()
+        return Prepared(call, kwargs, attrs)
+
+    def read_result(self, call: CallRecord, result: Any) -> None:
+        super().read_result(call, result)
+        self._complete(call, result, streamed=False)
+
+    def read_item(self, call: CallRecord, item: Any, state: Any) -> bool:
+        super().read_item(call, item, state)
+        self._complete(call, item, streamed=True)
+        return True
+
+    def _complete(self, call: CallRecord, obj: Any, streamed: bool) -> None:
+        reasons = [text.lower() for c in field(obj, "candidates") or ()
+                   if (text := _enum_text(field(c, "finish_reason"))) is not None]
+        if reasons:
+            call.finish_reasons = [*(call.finish_reasons or ()), *reasons] if streamed else reasons
+        metadata = field(obj, "usage_metadata")
+        if metadata is None:
+            if self.operation == "embeddings":
+                self._vertex_embedding_usage(call, obj)
+            return
+        tier = _TRAFFIC_TIERS.get(_enum_text(field(metadata, "traffic_type")) or "")
+        if tier is not None:
+            call.service_tier = tier
+        usage = call.usage
+        if usage is None:
+            return
+        if usage.output_tokens is None and usage.reasoning_tokens is not None:
+            usage.output_tokens = usage.reasoning_tokens  # all output went to thinking (candidates count omitted)
+        audio = _modality_count(field(metadata, "prompt_tokens_details"), "AUDIO")
+        if audio:
+            usage.input_audio_tokens = audio
+        images = _modality_count(field(metadata, "candidates_tokens_details"), "IMAGE")
+        if images:  # native image output (gemini-2.5-flash-image) has its own price
+            usage.output_image_tokens = images
+
+    def _vertex_embedding_usage(self, call: CallRecord, result: Any) -> None:
+        """Vertex's ``predict`` embeddings report tokens per embedding (``statistics.token_count``)."""
+        from ..core.usage import Usage
+
+        counts = [field(field(e, "statistics"), "token_count") for e in field(result, "embeddings") or ()]
+        tokens = [int(c) for c in counts if isinstance(c, (int, float)) and not isinstance(c, bool) and c >= 0]
+        if tokens and len(tokens) == len(counts):
+            call.usage = Usage(input_tokens=sum(tokens))
+
+
+def _adapter(streaming: bool | None) -> Any:
+    return partial(GeminiAdapter, streaming=streaming)
+
+
+SPEC = ProviderSpec(
+    name="google_genai", provider=ClientFlag("vertexai", "gcp.vertex_ai", "gcp.gemini"),
+    server=Server(client="_api_client", base_url="_http_options.base_url"),
+    request=RequestMap(stream=None),
+    surfaces=(
+        Surface(_MODELS, "Models", ("_generate_content",), reads=_GENERATE, adapter=_adapter(False)),
+        Surface(_MODELS, "Models", ("_generate_content_stream",), reads=_GENERATE, adapter=_adapter(True)),
+        Surface(_MODELS, "AsyncModels", async_=("_generate_content",), reads=_GENERATE, adapter=_adapter(False)),
+        Surface(_MODELS, "AsyncModels", async_=("_generate_content_stream",), reads=_GENERATE,
+                adapter=_adapter(True)),
+        Surface(_MODELS, "Models", ("embed_content",), operation="embeddings", reads=_EMBED, adapter=_adapter(False)),
+        Surface(_MODELS, "AsyncModels", async_=("embed_content",), operation="embeddings", reads=_EMBED,
+                adapter=_adapter(False)),
+    ))
+
+
+class GoogleGenAIInstrumentor(SpecInstrumentor):
+    """Entry point ``llm_cost_google_genai``: cost and tokens for every Gemini and Vertex AI call made through the
+    ``google-genai`` SDK."""
+
+    spec = SPEC
