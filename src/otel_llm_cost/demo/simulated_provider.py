@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from .wire import anthropic as anthropic_wire
 from .wire import openai as openai_wire
 from .wire import sse_frame
 
@@ -305,43 +306,22 @@ class _Handler(BaseHTTPRequestHandler):
             content.append({"type": "thinking", "thinking": _words(rng, thinking), "signature": "c2ltdWxhdGVk"})
         content.append({"type": "text", "text": text})
         final_usage = {**usage, "output_tokens": output}
-        message = {"id": ident, "type": "message", "role": "assistant", "model": served, "content": content,
-                   "stop_reason": "end_turn", "stop_sequence": None, "usage": final_usage}
+        message = anthropic_wire.message(ident, served, content, final_usage)
         self._latency(rng, 0.06, 0.3 if thinking else 0.15)
         if not body.get("stream"):
             self._send_json(200, message, {"request-id": f"req_{ident}"})
             return
 
-        def events() -> Iterator[tuple[str | None, dict[str, Any] | str]]:
-            start = {**message, "content": [], "stop_reason": None, "usage": {**usage, "output_tokens": 1}}
-            yield "message_start", {"type": "message_start", "message": start}
-            for index, block in enumerate(content):
-                if block["type"] == "thinking":
-                    yield "content_block_start", {"type": "content_block_start", "index": index,
-                                                  "content_block": {"type": "thinking", "thinking": "",
-                                                                    "signature": ""}}
-                    for piece in _chunks(block["thinking"], 16):
-                        yield "content_block_delta", {"type": "content_block_delta", "index": index,
-                                                      "delta": {"type": "thinking_delta", "thinking": piece}}
-                    yield "content_block_delta", {"type": "content_block_delta", "index": index,
-                                                  "delta": {"type": "signature_delta",
-                                                            "signature": block["signature"]}}
-                else:
-                    yield "content_block_start", {"type": "content_block_start", "index": index,
-                                                  "content_block": {"type": "text", "text": ""}}
-                    for piece in _chunks(block["text"]):
-                        yield "content_block_delta", {"type": "content_block_delta", "index": index,
-                                                      "delta": {"type": "text_delta", "text": piece}}
-                yield "content_block_stop", {"type": "content_block_stop", "index": index}
-            yield "message_delta", {"type": "message_delta",
-                                    "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                                    "usage": {"output_tokens": output, "input_tokens": usage["input_tokens"],
-                                              "cache_read_input_tokens": usage["cache_read_input_tokens"],
-                                              "cache_creation_input_tokens": usage["cache_creation_input_tokens"]}}
-            yield "message_stop", {"type": "message_stop"}
-
-        self._send_sse(events(), 0.002)
-
+        events = [anthropic_wire.message_start(message, {**usage, "output_tokens": 1})]
+        for index, block in enumerate(content):
+            kind = block["type"]  # thinking streams in longer pieces than text
+            pieces = list(_chunks(block[kind], 16 if kind == "thinking" else 8))
+            events += anthropic_wire.content_block(index, block, pieces)
+        events += [anthropic_wire.message_delta("end_turn", {
+            "output_tokens": output, "input_tokens": usage["input_tokens"],
+            "cache_read_input_tokens": usage["cache_read_input_tokens"],
+            "cache_creation_input_tokens": usage["cache_creation_input_tokens"]}), anthropic_wire.MESSAGE_STOP]
+        self._send_sse(((event["type"], event) for event in events), 0.002)
 
     # -- AWS Bedrock (boto3 Converse) ------------------------------------------------------------------------
     def _converse(self, body: dict[str, Any], rng: random.Random, stream: bool) -> None:
