@@ -5,21 +5,19 @@ Serves the first-party API (``/v1/messages``, ``/v1/messages/count_tokens``, mes
 (``...:rawPredict`` / ``:streamRawPredict``). Streams carry what the real API sends: ``message_start`` with
 the input and cache counts and a placeholder ``output_tokens``, ``ping``, thinking blocks with signature
 deltas, tool use with ``input_json_delta``, server tool use (web search), and a cumulative ``message_delta``.
-Importable on its own (no pytest), so the demo can reuse it.
+Importable on its own (no pytest); the wire shapes come from ``otel_llm_cost.demo.wire.anthropic``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import struct
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx2
 
 import anthropic
+from otel_llm_cost.demo import bedrock_wire
 from otel_llm_cost.demo.wire import anthropic as wire
 from otel_llm_cost.demo.wire import sse_frame
 
@@ -155,13 +153,12 @@ class FakeAnthropic:
         if self.stream_error_after is not None:
             events = [*events[:self.stream_error_after],
                       {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}]
-        if aws:
-            return self._respond(events, aws_frames, "application/vnd.amazon.eventstream", is_async)
-        return self._respond(events, lambda evs: [sse_frame(e, e["type"]) for e in evs], "text/event-stream", is_async)
+        if aws:  # Bedrock wraps each event as a base64 ``chunk`` in AWS event-stream framing
+            return self._respond([bedrock_wire.chunk(e) for e in events], "application/vnd.amazon.eventstream",
+                                 is_async)
+        return self._respond([sse_frame(e, e["type"]) for e in events], "text/event-stream", is_async)
 
-    def _respond(self, events: list[dict[str, Any]], encode: Any, content_type: str,
-                 is_async: bool) -> httpx2.Response:
-        parts: list[bytes] = encode(events)
+    def _respond(self, parts: list[bytes], content_type: str, is_async: bool) -> httpx2.Response:
         keep = self.break_stream_after
 
         def body() -> Iterator[bytes]:
@@ -214,27 +211,3 @@ class FakeAnthropic:
 def overloaded() -> tuple[int, dict[str, Any]]:
     return 529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"},
                  "request_id": "req_011CVerr"}
-
-
-# -- AWS event-stream framing (what Bedrock's invoke-with-response-stream sends) --------------------------
-
-def _header(name: str, value: str) -> bytes:
-    raw_name, raw_value = name.encode(), value.encode()
-    return struct.pack("B", len(raw_name)) + raw_name + b"\x07" + struct.pack(">H", len(raw_value)) + raw_value
-
-
-def aws_frame(payload: bytes, event_type: str = "chunk") -> bytes:
-    """One event-stream message: prelude (lengths + CRC), headers, payload, message CRC."""
-    headers = (_header(":event-type", event_type) + _header(":content-type", "application/json")
-               + _header(":message-type", "event"))
-    total = 12 + len(headers) + len(payload) + 4
-    prelude = struct.pack(">II", total, len(headers))
-    prelude += struct.pack(">I", binascii.crc32(prelude) & 0xFFFFFFFF)
-    message = prelude + headers + payload
-    return message + struct.pack(">I", binascii.crc32(message) & 0xFFFFFFFF)
-
-
-def aws_frames(events: list[dict[str, Any]]) -> list[bytes]:
-    """Bedrock wraps each Anthropic event as ``{"bytes": base64(json)}`` in a ``chunk`` event."""
-    return [aws_frame(json.dumps({"bytes": base64.b64encode(json.dumps(e).encode()).decode()}).encode())
-            for e in events]
