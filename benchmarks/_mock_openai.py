@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import openai
+from otel_llm_cost.demo.wire import openai as wire
 
 http: Any = importlib.import_module(openai.DefaultHttpxClient.__mro__[1].__module__.split(".")[0])
 
@@ -19,31 +20,18 @@ USAGE = {"prompt_tokens": 1500, "completion_tokens": 300, "total_tokens": 1800,
          "prompt_tokens_details": {"cached_tokens": 1024, "audio_tokens": 0},
          "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
                                        "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}}
+ANSWER = "Paris is the capital of France."
 
 
 def _chat_body(model: str) -> bytes:
-    return json.dumps({
-        "id": "chatcmpl-bench", "object": "chat.completion", "created": 1763900000, "model": model,
-        "service_tier": "default", "system_fingerprint": "fp_1",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Paris is the capital of France.",
-                                             "refusal": None}, "logprobs": None, "finish_reason": "stop"}],
-        "usage": USAGE}).encode()
+    return json.dumps(wire.chat_completion("chatcmpl-bench", 1763900000, model, ANSWER, USAGE)).encode()
 
 
 def _sse(model: str, chunks: int, include_usage: bool) -> bytes:
-    def chunk(delta: dict[str, Any] | None, finish: str | None = None, **extra: Any) -> str:
-        body = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1763900000, "model": model,
-                "service_tier": "default", "system_fingerprint": "fp_1",
-                "choices": [] if delta is None else [{"index": 0, "delta": delta, "logprobs": None,
-                                                      "finish_reason": finish}], **extra}
-        return f"data: {json.dumps(body)}\n\n"
-
-    parts = [chunk({"role": "assistant", "content": ""})]
-    parts += [chunk({"content": f"tok{i} "}) for i in range(chunks - 2)]
-    parts.append(chunk({}, "stop"))
+    events = list(wire.chat_stream("chatcmpl-bench", 1763900000, model, (f"tok{i} " for i in range(chunks - 2))))
     if include_usage:
-        parts.append(chunk(None, usage=USAGE))
-    return ("".join(parts) + "data: [DONE]\n\n").encode()
+        events.append(wire.chat_chunk("chatcmpl-bench", 1763900000, model, None, usage=USAGE))
+    return wire.sse(events, done=True)
 
 
 class MockOpenAI:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import _timing
+from otel_llm_cost.demo.wire import anthropic as wire
 
 CONFIGS = ("none", "sdk-native", "ours", "genai-anthropic")
 REQUIRES = {"ours": "otel_llm_cost", "genai-anthropic": "opentelemetry.instrumentation.genai.anthropic"}
@@ -45,24 +46,16 @@ USAGE = {"input_tokens": 1200, "output_tokens": 300, "cache_creation_input_token
 # -- the mock API: every body built once -----------------------------------------------------------------
 
 def _message() -> dict[str, Any]:
-    return {"id": "msg_bench", "type": "message", "role": "assistant", "model": "claude-haiku-4-5-20251001",
-            "content": [{"type": "text", "text": "Paris is the capital of France."}], "stop_reason": "end_turn",
-            "stop_sequence": None, "usage": USAGE}
+    return wire.message("msg_bench", "claude-haiku-4-5-20251001",
+                        [{"type": "text", "text": "Paris is the capital of France."}], USAGE)
 
 
 def _sse(deltas: int) -> bytes:
-    start_usage = {**USAGE, "output_tokens": 1}
-    events: list[dict[str, Any]] = [
-        {"type": "message_start", "message": {**_message(), "content": [], "stop_reason": None,
-                                              "usage": start_usage}},
-        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}]
-    events += [{"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": f"w{i} "}}
-               for i in range(deltas)]
-    events += [{"type": "content_block_stop", "index": 0},
-               {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                "usage": {"output_tokens": USAGE["output_tokens"]}},
-               {"type": "message_stop"}]
-    return "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events).encode()
+    message = _message()
+    events = [wire.message_start(message, {**USAGE, "output_tokens": 1}),
+              *wire.content_block(0, message["content"][0], [f"w{i} " for i in range(deltas)]),
+              wire.message_delta("end_turn", {"output_tokens": USAGE["output_tokens"]}), wire.MESSAGE_STOP]
+    return wire.sse(events, named=True)
 
 
 def client(native_spans: bool, deltas: int = 200) -> Any:

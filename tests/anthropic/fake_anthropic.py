@@ -5,21 +5,21 @@ Serves the first-party API (``/v1/messages``, ``/v1/messages/count_tokens``, mes
 (``...:rawPredict`` / ``:streamRawPredict``). Streams carry what the real API sends: ``message_start`` with
 the input and cache counts and a placeholder ``output_tokens``, ``ping``, thinking blocks with signature
 deltas, tool use with ``input_json_delta``, server tool use (web search), and a cumulative ``message_delta``.
-Importable on its own (no pytest), so the demo can reuse it.
+Importable on its own (no pytest); the wire shapes come from ``otel_llm_cost.demo.wire.anthropic``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import struct
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx2
 
 import anthropic
+from otel_llm_cost.demo import bedrock_wire
+from otel_llm_cost.demo.wire import anthropic as wire
+from otel_llm_cost.demo.wire import sse_frame
 
 SNAPSHOTS = {"claude-sonnet-4-5": "claude-sonnet-4-5-20250929", "claude-opus-4-7": "claude-opus-4-7",
              "claude-haiku-4-5": "claude-haiku-4-5-20251001"}
@@ -43,10 +43,6 @@ def default_usage() -> dict[str, Any]:
             "server_tool_use": {"web_search_requests": SEARCHES, "web_fetch_requests": 0},
             "output_tokens_details": {"thinking_tokens": THINKING},
             "service_tier": "standard", "inference_geo": "us"}
-
-
-def sse(events: list[dict[str, Any]]) -> bytes:
-    return "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events).encode()
 
 
 def _content(thinking: bool) -> list[dict[str, Any]]:
@@ -138,9 +134,7 @@ class FakeAnthropic:
 
     def message(self, model: str, thinking: bool = False) -> dict[str, Any]:
         served = self.response_model or served_model(model)
-        return {"id": "msg_01XFDUDYJgAACzvnptvVoYEL", "type": "message", "role": "assistant", "model": served,
-                "content": _content(thinking), "stop_reason": "end_turn", "stop_sequence": None,
-                "usage": dict(self.usage)}
+        return wire.message("msg_01XFDUDYJgAACzvnptvVoYEL", served, _content(thinking), dict(self.usage))
 
     def _messages(self, body: dict[str, Any], model: str, stream: bool, aws: bool,
                   is_async: bool) -> httpx2.Response:
@@ -159,13 +153,12 @@ class FakeAnthropic:
         if self.stream_error_after is not None:
             events = [*events[:self.stream_error_after],
                       {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}]
-        if aws:
-            return self._respond(events, aws_frames, "application/vnd.amazon.eventstream", is_async)
-        return self._respond(events, lambda evs: [sse([e]) for e in evs], "text/event-stream", is_async)
+        if aws:  # Bedrock wraps each event as a base64 ``chunk`` in AWS event-stream framing
+            return self._respond([bedrock_wire.chunk(e) for e in events], "application/vnd.amazon.eventstream",
+                                 is_async)
+        return self._respond([sse_frame(e, e["type"]) for e in events], "text/event-stream", is_async)
 
-    def _respond(self, events: list[dict[str, Any]], encode: Any, content_type: str,
-                 is_async: bool) -> httpx2.Response:
-        parts: list[bytes] = encode(events)
+    def _respond(self, parts: list[bytes], content_type: str, is_async: bool) -> httpx2.Response:
         keep = self.break_stream_after
 
         def body() -> Iterator[bytes]:
@@ -182,49 +175,21 @@ class FakeAnthropic:
                                content=async_body() if is_async else body())
 
     def events(self, message: dict[str, Any]) -> list[dict[str, Any]]:
-        """The SSE events the API sends for ``message``."""
+        """The SSE events the API sends for ``message``, with its ``ping``s (after the start, inside text)."""
         usage = message["usage"]
         start_usage = {k: v for k, v in usage.items() if k not in ("server_tool_use", "output_tokens_details")}
         start_usage["output_tokens"] = 1  # a placeholder until message_delta
-        out: list[dict[str, Any]] = [
-            {"type": "message_start", "message": {**message, "content": [], "stop_reason": None,
-                                                  "usage": start_usage}},
-            {"type": "ping"},
-        ]
+        out: list[dict[str, Any]] = [wire.message_start(message, start_usage), wire.PING]
         for i, block in enumerate(message["content"]):
-            kind = block["type"]
-            if kind == "thinking":
-                out += [{"type": "content_block_start", "index": i,
-                         "content_block": {"type": "thinking", "thinking": "", "signature": ""}},
-                        {"type": "content_block_delta", "index": i,
-                         "delta": {"type": "thinking_delta", "thinking": block["thinking"]}},
-                        {"type": "content_block_delta", "index": i,
-                         "delta": {"type": "signature_delta", "signature": block["signature"]}}]
-            elif kind == "server_tool_use":
-                out += [{"type": "content_block_start", "index": i, "content_block": {**block, "input": {}}},
-                        {"type": "content_block_delta", "index": i,
-                         "delta": {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}}]
-            elif kind == "text":
+            if block["type"] == "text":
                 half = len(block["text"]) // 2
-                out += [{"type": "content_block_start", "index": i, "content_block": {"type": "text", "text": ""}},
-                        {"type": "content_block_delta", "index": i,
-                         "delta": {"type": "text_delta", "text": block["text"][:half]}},
-                        {"type": "ping"},
-                        {"type": "content_block_delta", "index": i,
-                         "delta": {"type": "text_delta", "text": block["text"][half:]}}]
-            elif kind == "tool_use":
-                out += [{"type": "content_block_start", "index": i, "content_block": {**block, "input": {}}},
-                        {"type": "content_block_delta", "index": i,
-                         "delta": {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}}]
+                events = wire.content_block(i, block, [block["text"][:half], block["text"][half:]])
+                out += [*events[:2], wire.PING, *events[2:]]
             else:
-                out.append({"type": "content_block_start", "index": i, "content_block": block})
-            out.append({"type": "content_block_stop", "index": i})
+                out += wire.content_block(i, block)
         delta_usage = {k: usage[k] for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
                                              "output_tokens", "server_tool_use", "output_tokens_details") if k in usage}
-        out += [{"type": "message_delta", "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
-                 "usage": delta_usage},
-                {"type": "message_stop"}]
-        return out
+        return [*out, wire.message_delta(message["stop_reason"], delta_usage), wire.MESSAGE_STOP]
 
     def _batch(self, batch_id: str, results_url: str) -> dict[str, Any]:
         counts = {"processing": 0, "succeeded": sum(r["result"]["type"] == "succeeded" for r in self.batch_results),
@@ -246,27 +211,3 @@ class FakeAnthropic:
 def overloaded() -> tuple[int, dict[str, Any]]:
     return 529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"},
                  "request_id": "req_011CVerr"}
-
-
-# -- AWS event-stream framing (what Bedrock's invoke-with-response-stream sends) --------------------------
-
-def _header(name: str, value: str) -> bytes:
-    raw_name, raw_value = name.encode(), value.encode()
-    return struct.pack("B", len(raw_name)) + raw_name + b"\x07" + struct.pack(">H", len(raw_value)) + raw_value
-
-
-def aws_frame(payload: bytes, event_type: str = "chunk") -> bytes:
-    """One event-stream message: prelude (lengths + CRC), headers, payload, message CRC."""
-    headers = (_header(":event-type", event_type) + _header(":content-type", "application/json")
-               + _header(":message-type", "event"))
-    total = 12 + len(headers) + len(payload) + 4
-    prelude = struct.pack(">II", total, len(headers))
-    prelude += struct.pack(">I", binascii.crc32(prelude) & 0xFFFFFFFF)
-    message = prelude + headers + payload
-    return message + struct.pack(">I", binascii.crc32(message) & 0xFFFFFFFF)
-
-
-def aws_frames(events: list[dict[str, Any]]) -> list[bytes]:
-    """Bedrock wraps each Anthropic event as ``{"bytes": base64(json)}`` in a ``chunk`` event."""
-    return [aws_frame(json.dumps({"bytes": base64.b64encode(json.dumps(e).encode()).decode()}).encode())
-            for e in events]

@@ -16,18 +16,13 @@ from test_anthropic_calls import SONNET_COST, TOTAL_INPUT
 
 import anthropic
 import otel_llm_cost
+from conversation import MESSAGES
 from otel_llm_cost.core.telemetry import error_type
 from otel_llm_cost.providers.anthropic import AnthropicInstrumentor
 from telemetry_fixtures import Otel
 
 pytestmark = pytest.mark.filterwarnings("ignore:The model .* is deprecated:DeprecationWarning")
-MESSAGES = [{"role": "user", "content": "hi"}]
 MODEL = "claude-sonnet-4-5"
-
-
-@pytest.fixture
-def fake() -> FakeAnthropic:
-    return FakeAnthropic()
 
 
 ERRORS = [

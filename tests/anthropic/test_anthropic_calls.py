@@ -11,9 +11,9 @@ import pytest
 from fake_anthropic import CACHE_1H, CACHE_5M, CACHE_READ, INPUT, OUTPUT, SEARCHES, THINKING, FakeAnthropic
 from pydantic import BaseModel
 
+from conversation import MESSAGES
 from telemetry_fixtures import Otel
 
-MESSAGES = [{"role": "user", "content": "Capital of France? Answer in JSON."}]
 TOTAL_INPUT = INPUT + CACHE_5M + CACHE_1H + CACHE_READ
 # claude-sonnet-4-5 public prices, USD per 1M tokens: input 3, 5-min cache write 3.75, 1-hour cache write 6,
 # cache read 0.30, output 15; web search 10 USD per 1000 searches.
@@ -27,11 +27,6 @@ class Answer(BaseModel):
 
 # the SDK warns that claude-sonnet-4-5 (the model with a long-context tier) is deprecated
 pytestmark = pytest.mark.filterwarnings("ignore:The model .* is deprecated:DeprecationWarning")
-
-
-@pytest.fixture
-def fake() -> FakeAnthropic:
-    return FakeAnthropic()
 
 
 def assert_priced(otel: Otel, *, count: int = 1, stream: bool = False, model: str = "claude-sonnet-4-5") -> None:

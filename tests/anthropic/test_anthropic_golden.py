@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from fake_anthropic import FakeAnthropic
 
+from conversation import MESSAGES
 from otel_llm_cost.pricing import load_price_book
 from telemetry_fixtures import Otel
 
 pytestmark = pytest.mark.filterwarnings("ignore:The model .* is deprecated:DeprecationWarning")
-MESSAGES = [{"role": "user", "content": "hi"}]
 
 # Public prices, USD per 1M tokens (web search: USD per 1000 searches).
 PUBLIC = {
@@ -52,11 +52,6 @@ def test_bundled_table_agrees_with_public_prices(provider: str, model: str) -> N
     if model == "claude-sonnet-4-5":
         for key, price in LONG_CONTEXT.items():
             assert row.unit_price(key, 200_001) == pytest.approx(price), key
-
-
-@pytest.fixture
-def fake() -> FakeAnthropic:
-    return FakeAnthropic()
 
 
 def usage(**counts: Any) -> dict[str, Any]:

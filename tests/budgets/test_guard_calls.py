@@ -16,13 +16,13 @@ from fake_anthropic import FakeAnthropic
 from fake_openai import GPT_4O_MINI_COST, FakeOpenAI, http
 
 import otel_llm_cost
+from conversation import MESSAGES
 from otel_llm_cost import BudgetExceeded, attributes, budget_status
 from otel_llm_cost.budgets.guard import Guard
 from otel_llm_cost.core.calls import RUNTIME
 from otel_llm_cost.pricing.estimate import estimate_cost
 from telemetry_fixtures import Otel
 
-MESSAGES = [{"role": "user", "content": "Capital of France? Answer in JSON."}]
 MAX_TOKENS = 300
 # what the guard reserves for one such call (gpt-4o-mini), and what the simulated API then bills
 REQUEST = {"model": "gpt-4o-mini", "messages": MESSAGES, "max_tokens": MAX_TOKENS}  # what chat() sends
@@ -306,7 +306,6 @@ def test_bad_entries_name_file_entry_and_field(tmp_path: Path, toml: str, messag
     with pytest.raises(BudgetFileError) as error:
         load_budget_file(str(path))
     assert str(path) in str(error.value) and message in str(error.value)
-
 
 
 def test_redis_store_rolls_over_and_holds_nothing_after_calls(otel: Otel, tmp_path: Path, redis_server: Any) -> None:

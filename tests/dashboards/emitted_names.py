@@ -25,8 +25,7 @@ from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
 from prometheus_client import REGISTRY, generate_latest  # noqa: E402
 
 import otel_llm_cost  # noqa: E402
-
-MESSAGES = [{"role": "user", "content": "What is the capital of France?"}]
+from conversation import MESSAGES  # noqa: E402
 
 
 def workload(fake: FakeOpenAI, client: Any) -> None:

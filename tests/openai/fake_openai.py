@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import openai
+from otel_llm_cost.demo.wire import openai as wire
+from otel_llm_cost.demo.wire import sse
 
 # openai 3.x sends through httpx2, 2.x through httpx: serve the simulated API with whichever the SDK uses.
 http: Any = importlib.import_module(openai.DefaultHttpxClient.__mro__[1].__module__.split(".")[0])
@@ -22,6 +24,8 @@ SNAPSHOTS = {"gpt-4o-mini": "gpt-4o-mini-2024-07-18", "gpt-4o": "gpt-4o-2024-08-
 PROMPT, CACHED, COMPLETION, REASONING = 1500, 1024, 300, 192
 # gpt-4o-mini list prices (USD per 1M): 0.15 input, 0.075 cached input, 0.60 output
 GPT_4O_MINI_COST = ((PROMPT - CACHED) * 0.15 + CACHED * 0.075 + COMPLETION * 0.60) / 1e6
+ANSWER_PIECES = ("{\"answer\": ", "\"Paris\"}")
+ANSWER = "".join(ANSWER_PIECES)
 
 
 def chat_usage(model: str) -> dict[str, Any]:
@@ -57,11 +61,6 @@ def with_stream_usage(events: list[dict[str, Any]], final: dict[str, Any], usage
     if style == "last_chunk_when_asked":
         return [*nulled[:-1], {**nulled[-1], "usage": usage}] if nulled else nulled
     return [*nulled, {**final, "usage": None if style == "empty_chunk_when_asked" else usage}]
-
-
-def sse(events: list[dict[str, Any]], done: bool = True, named: bool = False) -> bytes:
-    body = "".join((f"event: {e['type']}\n" if named else "") + f"data: {json.dumps(e)}\n\n" for e in events)
-    return (body + ("data: [DONE]\n\n" if done else "")).encode()
 
 
 class FakeOpenAI:
@@ -111,10 +110,8 @@ class FakeOpenAI:
             return self._responses(body, model)
         if path.endswith("/embeddings"):
             n = len(body["input"]) if isinstance(body["input"], list) else 1
-            return http.Response(200, json={
-                "object": "list", "model": SNAPSHOTS.get(model, model),
-                "data": [{"object": "embedding", "index": i, "embedding": [0.01, -0.02, 0.03]} for i in range(n)],
-                "usage": {"prompt_tokens": 8 * n, "total_tokens": 8 * n}})
+            return http.Response(200, json=wire.embeddings(SNAPSHOTS.get(model, model), [[0.01, -0.02, 0.03]] * n,
+                                                           8 * n))
         if path.endswith("/completions"):
             return self._legacy(body, model)
         return http.Response(404, json={"error": {"message": "not found", "type": "invalid_request_error"}})
@@ -124,27 +121,17 @@ class FakeOpenAI:
 
     def _chat(self, body: dict[str, Any], model: str) -> Any:
         served = SNAPSHOTS.get(model, model)
+        tier = served_tier(body)
         if not body.get("stream"):
-            return http.Response(200, json={
-                "id": "chatcmpl-abc123", "object": "chat.completion", "created": 1763900000, "model": served,
-                "service_tier": served_tier(body), "system_fingerprint": "fp_1",
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": "{\"answer\": \"Paris\"}",
-                                                     "refusal": None}, "logprobs": None, "finish_reason": "stop"}],
-                "usage": self._usage(model), **self.override_chat})
-
-        def chunk(delta: dict[str, Any] | None, finish: str | None = None, **extra: Any) -> dict[str, Any]:
-            return {"id": "chatcmpl-abc123", "object": "chat.completion.chunk", "created": 1763900000,
-                    "model": served, "service_tier": served_tier(body), "system_fingerprint": "fp_1",
-                    "choices": [] if delta is None else [{"index": 0, "delta": delta, "logprobs": None,
-                                                          "finish_reason": finish}], **extra}
-
-        events = [chunk({"role": "assistant", "content": ""}), chunk({"content": "{\"answer\": "}),
-                  chunk({"content": "\"Paris\"}"}), chunk({}, "stop")]
+            return http.Response(200, json={**wire.chat_completion(
+                "chatcmpl-abc123", 1763900000, served, ANSWER, self._usage(model), tier), **self.override_chat})
+        events = list(wire.chat_stream("chatcmpl-abc123", 1763900000, served, ANSWER_PIECES, service_tier=tier))
         asked = bool((body.get("stream_options") or {}).get("include_usage"))
         if self.edit_chunks is not None:
             events = self.edit_chunks(events)
-        events = with_stream_usage(events, chunk(None), self._usage(model), self.stream_usage_style, asked)
-        return self._stream_response(sse(events))
+        final = wire.chat_chunk("chatcmpl-abc123", 1763900000, served, None, service_tier=tier)
+        events = with_stream_usage(events, final, self._usage(model), self.stream_usage_style, asked)
+        return self._stream_response(sse(events, done=True))
 
     def _stream_response(self, payload: bytes) -> Any:
         if self.break_stream_after is None:
@@ -164,27 +151,11 @@ class FakeOpenAI:
         usage = {"input_tokens": PROMPT, "output_tokens": COMPLETION, "total_tokens": PROMPT + COMPLETION,
                  "input_tokens_details": {"cached_tokens": CACHED},
                  "output_tokens_details": {"reasoning_tokens": REASONING}}
-        message = {"type": "message", "id": "msg_1", "status": "completed", "role": "assistant",
-                   "content": [{"type": "output_text", "text": "{\"answer\": \"Paris\"}", "annotations": []}]}
-        final = {"id": "resp_abc123", "object": "response", "created_at": 1763900000, "model": served,
-                 "status": "completed", "service_tier": served_tier(body), "output": [message],
-                 "parallel_tool_calls": True, "tool_choice": "auto", "tools": [], "usage": usage}
+        final = wire.response("resp_abc123", 1763900000, served, wire.output_message("msg_1", ANSWER), usage,
+                              served_tier(body))
         if not body.get("stream"):
             return http.Response(200, json=final)
-        created = {**final, "status": "in_progress", "usage": None, "output": []}
-        events = [
-            {"type": "response.created", "sequence_number": 0, "response": created},
-            {"type": "response.output_item.added", "sequence_number": 1, "output_index": 0,
-             "item": {**message, "status": "in_progress", "content": []}},
-            {"type": "response.content_part.added", "sequence_number": 2, "item_id": "msg_1", "output_index": 0,
-             "content_index": 0, "part": {"type": "output_text", "text": "", "annotations": []}},
-            {"type": "response.output_text.delta", "sequence_number": 3, "item_id": "msg_1", "output_index": 0,
-             "content_index": 0, "delta": "{\"answer\": \"Paris\"}", "logprobs": []},
-            {"type": "response.output_text.done", "sequence_number": 4, "item_id": "msg_1", "output_index": 0,
-             "content_index": 0, "text": "{\"answer\": \"Paris\"}", "logprobs": []},
-            {"type": "response.completed", "sequence_number": 5, "response": final},
-        ]
-        return self._stream_response(sse(events, done=False, named=True))
+        return self._stream_response(sse(wire.response_events(final, [ANSWER]), named=True))
 
     def _legacy(self, body: dict[str, Any], model: str) -> Any:
         usage = {"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17}
@@ -199,4 +170,4 @@ class FakeOpenAI:
         if (body.get("stream_options") or {}).get("include_usage"):
             events.append({"id": "cmpl-1", "object": "text_completion", "created": 1763900000, "model": model,
                            "choices": [], "usage": usage})
-        return self._stream_response(sse(events))
+        return self._stream_response(sse(events, done=True))

@@ -15,14 +15,8 @@ from fake_openai import COMPLETION, PROMPT, FakeOpenAI
 
 import openai
 import otel_llm_cost
+from conversation import MESSAGES
 from telemetry_fixtures import Otel
-
-MESSAGES = [{"role": "user", "content": "Capital of France? Answer in JSON."}]
-
-
-@pytest.fixture
-def fake() -> FakeOpenAI:
-    return FakeOpenAI()
 
 
 def _dumps(chunks: list[Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:

@@ -13,9 +13,8 @@ from fake_openai import GPT_4O_MINI_COST, FakeOpenAI
 from test_coexistence import _genai_spans, peer  # noqa: F401  (the peer fixture)
 
 import otel_llm_cost
+from conversation import MESSAGES
 from telemetry_fixtures import Otel
-
-MESSAGES = [{"role": "user", "content": "hi"}]
 
 
 @pytest.mark.parametrize("rounds", [1, 2])

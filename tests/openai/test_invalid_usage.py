@@ -14,14 +14,8 @@ import pytest
 from fake_openai import PROMPT, FakeOpenAI
 from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metrics
 
+from conversation import MESSAGES
 from telemetry_fixtures import Otel
-
-MESSAGES = [{"role": "user", "content": "hi"}]
-
-
-@pytest.fixture
-def fake() -> FakeOpenAI:
-    return FakeOpenAI()
 
 
 def _exportable(otel: Otel) -> Any:

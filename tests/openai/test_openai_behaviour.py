@@ -12,16 +12,11 @@ from fake_openai import GPT_4O_MINI_COST, FakeOpenAI, http
 
 import openai
 import otel_llm_cost
+from conversation import MESSAGES
 from otel_llm_cost import attributes
 from telemetry_fixtures import Otel
 
-MESSAGES = [{"role": "user", "content": "hi"}]
 ERROR_BODY = {"error": {"message": "boom", "type": "server_error", "param": None, "code": None}}
-
-
-@pytest.fixture
-def fake() -> FakeOpenAI:
-    return FakeOpenAI()
 
 
 def _uninstrumented_exception(fake: FakeOpenAI) -> BaseException:

@@ -9,18 +9,12 @@ import pytest
 from fake_openai import CACHED, COMPLETION, GPT_4O_MINI_COST, OPENAI_MAJOR, PROMPT, REASONING, FakeOpenAI, http
 from pydantic import BaseModel
 
+from conversation import MESSAGES
 from telemetry_fixtures import Otel
-
-MESSAGES = [{"role": "user", "content": "Capital of France? Answer in JSON."}]
 
 
 class Answer(BaseModel):
     answer: str
-
-
-@pytest.fixture
-def fake() -> FakeOpenAI:
-    return FakeOpenAI()
 
 
 def _assert_priced_chat(otel: Otel, *, stream: bool = False, model: str = "gpt-4o-mini") -> None:

@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 from fake_openai import CACHED, COMPLETION, PROMPT, FakeOpenAI
 
+from conversation import MESSAGES
 from telemetry_fixtures import Otel
-
-MESSAGES = [{"role": "user", "content": "Classify this ticket."}]
 
 
 def test_fine_tuned_gpt_4_1_is_priced_at_fine_tuned_rates(otel: Otel) -> None:

@@ -13,17 +13,12 @@ import fake_openai
 import pytest
 from fake_openai import CACHED, COMPLETION, GPT_4O_MINI_COST, PROMPT, FakeOpenAI
 
+from conversation import MESSAGES
 from otel_llm_cost.pricing import load_price_book
 from telemetry_fixtures import Otel
 
-MESSAGES = [{"role": "user", "content": "Capital of France? Answer in JSON."}]
 # gpt-4o responses priced (PROMPT - CACHED) x 2.50 + CACHED x 1.25 + COMPLETION x 10 per 1M (no reasoning)
 GPT_4O_COST = ((PROMPT - CACHED) * 2.50 + CACHED * 1.25 + COMPLETION * 10.0) / 1e6
-
-
-@pytest.fixture
-def fake() -> FakeOpenAI:
-    return FakeOpenAI()
 
 
 def _assert_recorded_once(otel: Otel, cost: float) -> None:

@@ -29,8 +29,8 @@ from google.genai import errors as genai_errors  # noqa: E402
 
 import anthropic  # noqa: E402
 import openai  # noqa: E402
+from conversation import MESSAGES  # noqa: E402
 
-MESSAGES = [{"role": "user", "content": "Capital of France?"}]
 INPUT, OUTPUT = "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens"
 
 

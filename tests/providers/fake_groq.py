@@ -10,6 +10,8 @@ from typing import Any
 import groq
 import httpx
 
+from otel_llm_cost.demo.wire import sse_frame
+
 MODEL = "llama-3.3-70b-versatile"
 PROMPT, CACHED, COMPLETION = 1200, 200, 150
 # llama-3.3-70b-versatile on Groq, USD per 1M tokens: 0.59 input, 0.79 output (no cache discount in the table)
@@ -78,7 +80,7 @@ class FakeGroq:
                                                                       "sram_cached_tokens": CACHED}}})
         events = [chunk({"role": "assistant", "content": ""}), chunk({"content": "Par"}), chunk({"content": "is"}),
                   chunk({}, "stop", usage=usage())]
-        parts = [f"data: {json.dumps(e)}\n\n".encode() for e in events] + [b"data: [DONE]\n\n"]
+        parts = [sse_frame(e) for e in [*events, "[DONE]"]]
         keep = self.break_stream_after
 
         def stream() -> Iterator[bytes]:

@@ -9,9 +9,8 @@ import cases  # noqa: F401  (the simulated APIs' path)
 import pytest
 from fake_groq import CACHED, COMPLETION, LLAMA_COST, MODEL, PROMPT, FakeGroq
 
+from conversation import MESSAGES
 from telemetry_fixtures import Otel
-
-MESSAGES = [{"role": "user", "content": "hi"}]
 
 
 def test_streamed_usage_comes_from_x_groq(otel: Otel) -> None:

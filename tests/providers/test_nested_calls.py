@@ -15,12 +15,12 @@ import pytest
 import toy_outer_sdk
 from fake_openai import CACHED, COMPLETION, GPT_4O_MINI_COST, PROMPT, FakeOpenAI
 
+from conversation import MESSAGES
 from otel_llm_cost.core.contract import ClientFactory, Fixed, ProviderSpec, Reads, Server, Surface
 from otel_llm_cost.core.provider import SpecInstrumentor
 from otel_llm_cost.providers.openai import CHAT_USAGE
 from telemetry_fixtures import Otel
 
-MESSAGES = [{"role": "user", "content": "hi"}]
 _READS = Reads(usage=CHAT_USAGE, finish="choices[].finish_reason")
 TOY = ProviderSpec(
     name="toy", provider=Fixed("openai"), server=Server(client=None),

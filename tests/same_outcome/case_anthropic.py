@@ -10,8 +10,9 @@ from fake_anthropic import FakeAnthropic
 from provider_case import ProviderCase, Surface, Wire, decode_answer
 
 import anthropic
+from conversation import MESSAGES
 
-MESSAGES = {"model": "claude-sonnet-4-5", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]}
+REQUEST = {"model": "claude-sonnet-4-5", "max_tokens": 100, "messages": MESSAGES}
 
 
 def _surfaces() -> tuple[Surface, ...]:
@@ -19,16 +20,16 @@ def _surfaces() -> tuple[Surface, ...]:
     for is_async in (False, True):
         tag = "async " if is_async else ""
         out += [
-            Surface(f"{tag}messages", is_async, "plain", lambda c: c.messages.create(**MESSAGES)),
-            Surface(f"{tag}messages stream", is_async, "stream", lambda c: c.messages.create(**MESSAGES, stream=True)),
-            Surface(f"{tag}messages raw", is_async, "raw", lambda c: c.messages.with_raw_response.create(**MESSAGES)),
+            Surface(f"{tag}messages", is_async, "plain", lambda c: c.messages.create(**REQUEST)),
+            Surface(f"{tag}messages stream", is_async, "stream", lambda c: c.messages.create(**REQUEST, stream=True)),
+            Surface(f"{tag}messages raw", is_async, "raw", lambda c: c.messages.with_raw_response.create(**REQUEST)),
             Surface(f"{tag}messages raw stream", is_async, "raw_stream",
-                    lambda c: c.messages.with_raw_response.create(**MESSAGES, stream=True)),
+                    lambda c: c.messages.with_raw_response.create(**REQUEST, stream=True)),
             Surface(f"{tag}messages streaming response", is_async, "streaming_response",
-                    lambda c: c.messages.with_streaming_response.create(**MESSAGES)),
+                    lambda c: c.messages.with_streaming_response.create(**REQUEST)),
             Surface(f"{tag}messages streaming response stream", is_async, "streaming_response_stream",
-                    lambda c: c.messages.with_streaming_response.create(**MESSAGES, stream=True)),
-            Surface(f"{tag}messages helper", is_async, "helper", lambda c: c.messages.stream(**MESSAGES),
+                    lambda c: c.messages.with_streaming_response.create(**REQUEST, stream=True)),
+            Surface(f"{tag}messages helper", is_async, "helper", lambda c: c.messages.stream(**REQUEST),
                     final=lambda s: s.get_final_message()),
         ]
     return tuple(out)

@@ -9,8 +9,8 @@ from fake_openai import STREAM_USAGE_STYLES, FakeOpenAI, http
 from provider_case import ProviderCase, Surface, Wire, decode_answer
 
 import openai
+from conversation import MESSAGES
 
-MESSAGES = [{"role": "user", "content": "Capital of France? Answer in JSON."}]
 CHAT = {"model": "gpt-4o-mini", "messages": MESSAGES}
 RESPONSES = {"model": "gpt-4o-mini", "input": "Capital of France?"}
 

@@ -18,15 +18,9 @@ from fake_openai import CACHED, COMPLETION, GPT_4O_MINI_COST, PROMPT, FakeOpenAI
 
 import openai
 import otel_llm_cost
+from conversation import MESSAGES
 from otel_llm_cost import Spend, attributes, track
 from telemetry_fixtures import Otel
-
-MESSAGES = [{"role": "user", "content": "Capital of France? Answer in JSON."}]
-
-
-@pytest.fixture
-def fake() -> FakeOpenAI:
-    return FakeOpenAI()
 
 
 def chat(client: Any, model: str = "gpt-4o-mini") -> Any:

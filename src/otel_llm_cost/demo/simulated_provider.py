@@ -27,6 +27,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from . import simulated_gemini
+from .wire import anthropic as anthropic_wire
+from .wire import openai as openai_wire
+from .wire import sse_frame
 
 ERROR_HEADER = "x-simulated-error"
 _WORDS = ("the", "customer", "order", "was", "shipped", "on", "time", "and", "refund", "policy", "applies",
@@ -125,9 +128,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("x-simulated-provider", "otel-llm-cost demo")
         self.end_headers()
         for name, data in events:
-            text = data if isinstance(data, str) else json.dumps(data)
-            frame = (f"event: {name}\n" if name else "") + f"data: {text}\n\n"
-            raw = frame.encode()
+            raw = sse_frame(data, name)
             self.wfile.write(f"{len(raw):x}\r\n".encode() + raw + b"\r\n")
             self.wfile.flush()
             if pause:
@@ -213,32 +214,20 @@ class _Handler(BaseHTTPRequestHandler):
         created = int(time.time())
         self._latency(rng, 0.05, 0.25 if reasoning else 0.12)
         if not body.get("stream"):
-            self._send_json(200, {
-                "id": ident, "object": "chat.completion", "created": created, "model": served,
-                "service_tier": "default", "system_fingerprint": "fp_simulated",
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text, "refusal": None,
-                                                     "annotations": []},
-                             "logprobs": None, "finish_reason": "stop"}],
-                "usage": usage})
+            self._send_json(200, openai_wire.chat_completion(ident, created, served, text, usage, "default",
+                                                             "fp_simulated", {"annotations": []}))
             return
         with_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-
-        def chunk(delta: dict[str, Any] | None, finish: str | None = None, **extra: Any) -> dict[str, Any]:
-            out = {"id": ident, "object": "chat.completion.chunk", "created": created, "model": served,
-                   "service_tier": "default", "system_fingerprint": "fp_simulated",
-                   "choices": [] if delta is None else [{"index": 0, "delta": delta, "logprobs": None,
-                                                         "finish_reason": finish}], **extra}
-            if with_usage and "usage" not in out:
-                out["usage"] = None
-            return out
+        unasked = {"usage": None} if with_usage else {}  # asked: "usage": null on every chunk until the last
 
         def events() -> Iterator[tuple[str | None, dict[str, Any] | str]]:
-            yield None, chunk({"role": "assistant", "content": "", "refusal": None})
-            for piece in _chunks(text):
-                yield None, chunk({"content": piece})
-            yield None, chunk({}, "stop")
+            for chunk in openai_wire.chat_stream(ident, created, served, _chunks(text),
+                                                 {"role": "assistant", "content": "", "refusal": None},
+                                                 fingerprint="fp_simulated", **unasked):
+                yield None, chunk
             if with_usage:
-                yield None, chunk(None, usage=usage)
+                yield None, openai_wire.chat_chunk(ident, created, served, None, fingerprint="fp_simulated",
+                                                   usage=usage)
             yield None, "[DONE]"
 
         self._send_sse(events(), 0.002)
@@ -257,56 +246,29 @@ class _Handler(BaseHTTPRequestHandler):
         usage = {"input_tokens": prompt, "output_tokens": output, "total_tokens": prompt + output,
                  "input_tokens_details": {"cached_tokens": cached},
                  "output_tokens_details": {"reasoning_tokens": reasoning}}
-        message = {"type": "message", "id": "msg_sim1", "status": "completed", "role": "assistant",
-                   "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}]}
-        final = {"id": ident, "object": "response", "created_at": int(time.time()), "model": served,
-                 "status": "completed", "service_tier": "default", "output": [message], "error": None,
-                 "incomplete_details": None, "instructions": body.get("instructions"),
-                 "parallel_tool_calls": True, "tool_choice": "auto", "tools": [], "usage": usage}
+        message = openai_wire.output_message("msg_sim1", text, logprobs=[])
+        final = openai_wire.response(ident, int(time.time()), served, message, usage, error=None,
+                                     incomplete_details=None, instructions=body.get("instructions"))
         self._latency(rng, 0.08, 0.3)
         if not body.get("stream"):
             self._send_json(200, final)
             return
-
-        def events() -> Iterator[tuple[str | None, dict[str, Any] | str]]:
-            seq = iter(range(10_000))
-            created = {**final, "status": "in_progress", "usage": None, "output": []}
-            yield "response.created", {"type": "response.created", "sequence_number": next(seq), "response": created}
-            yield "response.output_item.added", {
-                "type": "response.output_item.added", "sequence_number": next(seq), "output_index": 0,
-                "item": {**message, "status": "in_progress", "content": []}}
-            yield "response.content_part.added", {
-                "type": "response.content_part.added", "sequence_number": next(seq), "item_id": "msg_sim1",
-                "output_index": 0, "content_index": 0,
-                "part": {"type": "output_text", "text": "", "annotations": [], "logprobs": []}}
-            for piece in _chunks(text):
-                yield "response.output_text.delta", {
-                    "type": "response.output_text.delta", "sequence_number": next(seq), "item_id": "msg_sim1",
-                    "output_index": 0, "content_index": 0, "delta": piece, "logprobs": []}
-            yield "response.output_text.done", {
-                "type": "response.output_text.done", "sequence_number": next(seq), "item_id": "msg_sim1",
-                "output_index": 0, "content_index": 0, "text": text, "logprobs": []}
-            yield "response.completed", {"type": "response.completed", "sequence_number": next(seq),
-                                         "response": final}
-
-        self._send_sse(events(), 0.002)
+        events = ((event["type"], event) for event in openai_wire.response_events(final, _chunks(text), logprobs=[]))
+        self._send_sse(events, 0.002)
 
     def _embeddings(self, body: dict[str, Any], rng: random.Random) -> None:
         model = str(body.get("model", ""))
         inputs = body.get("input")
         texts = inputs if isinstance(inputs, list) else [inputs]
         dims = int(body.get("dimensions") or 256)
-        data = []
-        for i in range(len(texts)):
+        vectors: list[Any] = []
+        for _ in texts:
             vector = [rng.uniform(-0.1, 0.1) for _ in range(dims)]
-            embedding: Any = vector
-            if body.get("encoding_format") == "base64":
-                embedding = base64.b64encode(struct.pack(f"<{dims}f", *vector)).decode()
-            data.append({"object": "embedding", "index": i, "embedding": embedding})
+            vectors.append(base64.b64encode(struct.pack(f"<{dims}f", *vector)).decode()
+                           if body.get("encoding_format") == "base64" else vector)
         tokens = sum(estimate_tokens(_text_of(t)) for t in texts)
         self._latency(rng, 0.02, 0.06)
-        self._send_json(200, {"object": "list", "model": SNAPSHOTS.get(model, model), "data": data,
-                              "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+        self._send_json(200, openai_wire.embeddings(SNAPSHOTS.get(model, model), vectors, tokens))
 
     # -- Anthropic --------------------------------------------------------------------------------------
     def _anthropic_prompt(self, model: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -350,43 +312,22 @@ class _Handler(BaseHTTPRequestHandler):
             content.append({"type": "thinking", "thinking": _words(rng, thinking), "signature": "c2ltdWxhdGVk"})
         content.append({"type": "text", "text": text})
         final_usage = {**usage, "output_tokens": output}
-        message = {"id": ident, "type": "message", "role": "assistant", "model": served, "content": content,
-                   "stop_reason": "end_turn", "stop_sequence": None, "usage": final_usage}
+        message = anthropic_wire.message(ident, served, content, final_usage)
         self._latency(rng, 0.06, 0.3 if thinking else 0.15)
         if not body.get("stream"):
             self._send_json(200, message, {"request-id": f"req_{ident}"})
             return
 
-        def events() -> Iterator[tuple[str | None, dict[str, Any] | str]]:
-            start = {**message, "content": [], "stop_reason": None, "usage": {**usage, "output_tokens": 1}}
-            yield "message_start", {"type": "message_start", "message": start}
-            for index, block in enumerate(content):
-                if block["type"] == "thinking":
-                    yield "content_block_start", {"type": "content_block_start", "index": index,
-                                                  "content_block": {"type": "thinking", "thinking": "",
-                                                                    "signature": ""}}
-                    for piece in _chunks(block["thinking"], 16):
-                        yield "content_block_delta", {"type": "content_block_delta", "index": index,
-                                                      "delta": {"type": "thinking_delta", "thinking": piece}}
-                    yield "content_block_delta", {"type": "content_block_delta", "index": index,
-                                                  "delta": {"type": "signature_delta",
-                                                            "signature": block["signature"]}}
-                else:
-                    yield "content_block_start", {"type": "content_block_start", "index": index,
-                                                  "content_block": {"type": "text", "text": ""}}
-                    for piece in _chunks(block["text"]):
-                        yield "content_block_delta", {"type": "content_block_delta", "index": index,
-                                                      "delta": {"type": "text_delta", "text": piece}}
-                yield "content_block_stop", {"type": "content_block_stop", "index": index}
-            yield "message_delta", {"type": "message_delta",
-                                    "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                                    "usage": {"output_tokens": output, "input_tokens": usage["input_tokens"],
-                                              "cache_read_input_tokens": usage["cache_read_input_tokens"],
-                                              "cache_creation_input_tokens": usage["cache_creation_input_tokens"]}}
-            yield "message_stop", {"type": "message_stop"}
-
-        self._send_sse(events(), 0.002)
-
+        events = [anthropic_wire.message_start(message, {**usage, "output_tokens": 1})]
+        for index, block in enumerate(content):
+            kind = block["type"]  # thinking streams in longer pieces than text
+            pieces = list(_chunks(block[kind], 16 if kind == "thinking" else 8))
+            events += anthropic_wire.content_block(index, block, pieces)
+        events += [anthropic_wire.message_delta("end_turn", {
+            "output_tokens": output, "input_tokens": usage["input_tokens"],
+            "cache_read_input_tokens": usage["cache_read_input_tokens"],
+            "cache_creation_input_tokens": usage["cache_creation_input_tokens"]}), anthropic_wire.MESSAGE_STOP]
+        self._send_sse(((event["type"], event) for event in events), 0.002)
 
     # -- AWS Bedrock (boto3 Converse) ------------------------------------------------------------------------
     def _converse(self, body: dict[str, Any], rng: random.Random, stream: bool) -> None:
