@@ -11,12 +11,13 @@ cd "$root"
 version="1.32.0"
 source scripts/cached-venv.sh
 cached_venv "venv-genai-$version" scripts/test-compat-genai.sh pyproject.toml -- -e "$root" \
-    "google-genai==$version" "openai>=3" "anthropic>=2" "groq>=0.30" "httpx2" "pytest>=8" \
+    "google-genai==$version" "openai>=3" "anthropic>=2" "groq>=0.30" "boto3>=1.34.116" "httpx2" "pytest>=8" \
     "opentelemetry-sdk>=1.27" "opentelemetry-distro>=0.48b0" \
     "opentelemetry-exporter-otlp-proto-http>=1.27" \
     "opentelemetry-instrumentation-google-genai>=1.3b0,<2" "opentelemetry-util-genai>=1.3b0,<2" \
     "opentelemetry-instrumentation-genai-openai>=1.3b0,<2" "opentelemetry-instrumentation-openai>=0.62,<0.63" \
-    "opentelemetry-instrumentation-genai-anthropic>=1.3b0,<2" "opentelemetry-instrumentation-anthropic>=0.62,<0.63"
+    "opentelemetry-instrumentation-genai-anthropic>=1.3b0,<2" "opentelemetry-instrumentation-anthropic>=0.62,<0.63" \
+    "opentelemetry-instrumentation-botocore>=0.48b0" "opentelemetry-instrumentation-bedrock>=0.62,<0.63"
 "$venv/bin/python" -c "from google.genai import version; import sys; v = version.__version__; print('== test-compat-genai: google-genai', v); sys.exit(v != '$version')"
 PATH="$venv/bin:$PATH" "$venv/bin/python" -m pytest -p no:cacheprovider tests/providers/test_google_genai.py \
     tests/providers/test_provider_behaviour.py -k "gemini or vertex or genai" "$@"
