@@ -116,6 +116,7 @@ def test_prices_diff_command(litellm_data: dict[str, Any]) -> None:
 def test_bundled_table_is_regenerated_from_its_sources(litellm_data: dict[str, Any]) -> None:
     """prices.json = genai-prices (pinned) + LiteLLM (pinned) + corrections.toml: a corrections edit without
     running scripts/update_prices.py fails here."""
+    pytest.importorskip("genai_prices", reason="the generator's source needs genai-prices (Python 3.11+)")
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "update_prices.py"), "--check"],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
