@@ -4,11 +4,17 @@ every provider. A new provider adds one ``ProviderCase`` (its simulated API, its
 
 The simulated APIs are the providers' own test fakes (tests/openai, tests/anthropic, fake_groq here): one wire-format
 builder per API.
+
+A provider can also bring its case in its own module, ``case_<name>.py`` in this folder, defining ``CASES``: it is
+found here. A module whose SDK is not installed (a compat venv holding one SDK's oldest release) is listed in
+``UNAVAILABLE`` instead; ``test_registry`` fails on that unless ``OTEL_LLM_COST_PARTIAL_SDKS`` is set, so the main
+venv always runs every provider.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -204,3 +210,23 @@ CASES: tuple[ProviderCase, ...] = (
         # the whole response but its per-request metadata (request id, date)
         view=lambda item: {k: v for k, v in item.items() if k != "ResponseMetadata"}),
 )
+
+
+# case_<name>.py modules -> why they could not load (their SDK is missing from this venv)
+UNAVAILABLE: dict[str, str] = {}
+
+
+def _discover() -> tuple[ProviderCase, ...]:
+    """The ``CASES`` of every ``case_*.py`` beside this file, in name order."""
+    found: list[ProviderCase] = []
+    for path in sorted(Path(__file__).parent.glob("case_*.py")):
+        try:
+            module = importlib.import_module(path.stem)
+        except ModuleNotFoundError as missing:
+            UNAVAILABLE[path.stem] = str(missing)
+            continue
+        found.extend(module.CASES)
+    return tuple(found)
+
+
+CASES = CASES + _discover()

@@ -4,6 +4,7 @@ demo; importing the package or instrumenting never loads the CLI or the demo; th
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,16 @@ def test_pyproject_entry_points_are_the_registry() -> None:
 def test_pyproject_sdk_extra_is_the_registry() -> None:
     extra = PYPROJECT["project"]["optional-dependencies"]["instruments-any"]
     assert sorted(extra) == sorted(r for entry in REGISTRY for r in entry.requires)
+
+
+def test_every_registration_has_a_provider_case() -> None:
+    """The shared provider suite runs for every registered provider (in the main venv every SDK is installed)."""
+    from cases import CASES, UNAVAILABLE
+
+    if os.environ.get("OTEL_LLM_COST_PARTIAL_SDKS"):
+        pytest.skip("a compat venv holding only some SDKs")
+    assert not UNAVAILABLE, f"provider cases whose SDK is not installed: {UNAVAILABLE}"
+    assert {r.entry_point for r in REGISTRY} <= {case.entry_point for case in CASES}
 
 
 @pytest.mark.parametrize("entry", REGISTRY, ids=lambda e: e.entry_point)
