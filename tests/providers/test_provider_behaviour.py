@@ -104,20 +104,24 @@ def test_exact_totals_under_8_threads(otel: Otel, case: ProviderCase) -> None:
     client = case.client(fake)
     errors: list[BaseException] = []
 
-    def work() -> None:
+    def work(t: int) -> None:
         try:
-            for i in range(per_thread):
-                run_call(case, client, i % 2 == 1, False)
+            with otel_llm_cost.attributes(feature=f"t{t % 2}"):
+                for i in range(per_thread):
+                    with otel_llm_cost.attributes(user_id=f"thread-{t}-{i}"):
+                        run_call(case, client, i % 2 == 1, False)
         except BaseException as error:  # pragma: no cover - reported below
             errors.append(error)
 
-    threads = [threading.Thread(target=work) for _ in range(8)]
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert not errors
     _assert_priced(otel, case, count=8 * per_thread)
+    _assert_attributed_once(otel, [f"thread-{t}-{i}" for t in range(8) for i in range(per_thread)],
+                            {"t0": 4 * per_thread, "t1": 4 * per_thread})
 
 
 def test_exact_totals_under_200_asyncio_tasks(otel: Otel, case: ProviderCase) -> None:
@@ -129,15 +133,25 @@ def test_exact_totals_under_200_asyncio_tasks(otel: Otel, case: ProviderCase) ->
         client = case.async_client(fake)
 
         async def one(i: int) -> None:
-            result = await case.create(client, i % 2 == 1)
-            if i % 2:
-                async for _ in result:
-                    await asyncio.sleep(0)
+            with otel_llm_cost.attributes(feature=f"a{i % 3}", user_id=f"task-{i}"):
+                result = await case.create(client, i % 2 == 1)
+                if i % 2:
+                    async for _ in result:
+                        await asyncio.sleep(0)
 
         await asyncio.gather(*(one(i) for i in range(200)))
 
     asyncio.run(main())
     _assert_priced(otel, case, count=200)
+    _assert_attributed_once(otel, [f"task-{i}" for i in range(200)], {"a0": 67, "a1": 67, "a2": 66})
+
+
+def _assert_attributed_once(otel: Otel, users: list[str], features: dict[str, int]) -> None:
+    """Each concurrent call's own attribution is on exactly one span, and no call became another's parent."""
+    spans = otel.finished()
+    assert sorted(span.attributes["user_id"] for span in spans) == sorted(users)
+    assert {f: sum(1 for span in spans if span.attributes["feature"] == f) for f in features} == features
+    assert all(span.parent is None for span in spans)
 
 
 @pytest.mark.parametrize("how", ["abandoned", "closed"])
