@@ -14,7 +14,7 @@ venv always runs every provider.
 from __future__ import annotations
 
 import asyncio
-import importlib
+import importlib.util
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -220,9 +220,14 @@ def _discover() -> tuple[ProviderCase, ...]:
     """The ``CASES`` of every ``case_*.py`` beside this file, in name order."""
     found: list[ProviderCase] = []
     for path in sorted(Path(__file__).parent.glob("case_*.py")):
+        # loaded from its file under its own name: tests/same_outcome has case_<sdk>.py modules of the same stem
+        spec = importlib.util.spec_from_file_location(f"provider_{path.stem}", path)
+        assert spec is not None and spec.loader is not None
+        module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
         try:
-            module = importlib.import_module(path.stem)
+            spec.loader.exec_module(module)
         except ModuleNotFoundError as missing:
+            del sys.modules[spec.name]
             UNAVAILABLE[path.stem] = str(missing)
             continue
         found.extend(module.CASES)
