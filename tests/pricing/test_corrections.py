@@ -24,10 +24,15 @@ def test_every_correction_is_dated_sourced_and_explained() -> None:
         assert c.source.startswith("https://") and len(c.note) > 20, c
         assert c.effective.tzinfo is not None and c.effective.year >= 2023, c
         entry = next(m for m in table.providers[c.provider].models if m.id == c.model)
-        sources = [row.source for _, row in entry.history]
-        assert "correction" in sources, f"{c.provider}/{c.model}: the bundled table lacks its correction"
+        rows = [row for when, _, row in entry.variants if tuple(sorted(when.items())) == c.variant] if c.variant \
+            else [row for _, row in entry.history]
+        assert "correction" in [row.source for row in rows], \
+            f"{c.provider}/{c.model}: the bundled table lacks its correction"
     for d in corrections.differences:
         assert len(d.reason) > 30, d
+    for t in corrections.tiers:
+        assert t.source.startswith("https://") and len(t.note) > 20 and t.variant, t
+        assert any(t.covers(m.id) for m in table.providers[t.provider].models), f"{t}: covers no model"
 
 
 @pytest.mark.parametrize(("model", "before_peak"), [("deepseek-chat", (0.27, 0.07, 1.10)),
