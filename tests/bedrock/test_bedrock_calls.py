@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import io
 import json
+import logging
 import threading
 from typing import Any
 
@@ -167,6 +168,7 @@ def test_service_tier_from_request_and_header(otel: Otel, fake: FakeBedrock) -> 
 def test_account_resource_arns_are_unpriced_with_their_own_reason(otel: Otel, fake: FakeBedrock, arn: str,
                                                                    reason: str,
                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="otel_llm_cost.pricing")  # the CLI's tests quieten it
     fake.answer("converse", wire.converse_body("ok", USAGE))
     client(fake).converse(modelId=arn, messages=MESSAGES)
     attrs = _span(otel).attributes

@@ -290,19 +290,23 @@ class BedrockAdapter(Adapter):
         except ValueError:
             logger.debug("otel-llm-cost: a Bedrock %s body is not JSON", call.request_model)
             return
-        if not isinstance(parsed, Mapping):
-            return
+        if isinstance(parsed, Mapping):
+            self.read_body(call, parsed)
+
+    @staticmethod
+    def read_body(call: CallRecord, parsed: Mapping[str, Any]) -> None:
+        """Usage and facts of one model-native InvokeModel body (a response, a stream chunk, a batch output)."""
         for where, counts in _BODY_USAGE:
             found = parsed if where is None else where(parsed)
             if isinstance(found, Mapping):
                 usage = counts(found)[0]
                 if usage is not None:
-                    self._usage(call, usage)
+                    BedrockAdapter._usage(call, usage)
                     break
-        self._facts(call, parsed)
+        BedrockAdapter._facts(call, parsed)
         message = parsed.get("message")  # an Anthropic stream's message_start names model and id
         if isinstance(message, Mapping):
-            self._facts(call, message)
+            BedrockAdapter._facts(call, message)
 
     @staticmethod
     def _usage(call: CallRecord, found: Usage | None) -> None:
