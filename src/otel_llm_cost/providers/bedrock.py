@@ -78,7 +78,7 @@ _INFERENCE_PARAMS = (("maxTokens", names.REQUEST_MAX_TOKENS), ("temperature", na
 # InvokeModel bodies: each family's own names for the parameters Converse's inferenceConfig has (first present
 # wins): Anthropic / Mistral / OpenAI-style / AI21 at the top level, Meta Llama ``max_gen_len``, Cohere ``p``/``k``,
 # Amazon Nova ``inferenceConfig`` (snake_case in InvokeModel), Amazon Titan ``textGenerationConfig``.
-_BODY_PARAMS = tuple((attribute, tuple(compile_path(p) for p in paths)) for attribute, paths in (
+_BODY_PARAMS = tuple((attribute, tuple(tuple(p.split(".")) for p in paths)) for attribute, paths in (
     (names.REQUEST_MAX_TOKENS, ("max_tokens", "max_completion_tokens", "max_gen_len", "inferenceConfig.max_new_tokens",
                                 "inferenceConfig.maxTokens", "textGenerationConfig.maxTokenCount")),
     (names.REQUEST_TEMPERATURE, ("temperature", "inferenceConfig.temperature", "textGenerationConfig.temperature")),
@@ -167,8 +167,10 @@ def body_request_attributes(body: Any) -> dict[str, Any]:
     if not isinstance(parsed, Mapping):
         return attrs
     for attribute, paths in _BODY_PARAMS:
-        for read in paths:
-            value = read(parsed)
+        for keys in paths:  # plain JSON dicts: a walk by key (no object reading needed)
+            value: Any = parsed
+            for key in keys:
+                value = value.get(key) if isinstance(value, dict) else None
             if value is None:
                 continue
             if attribute == names.REQUEST_STOP_SEQUENCES:
