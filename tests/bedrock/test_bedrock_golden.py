@@ -196,3 +196,15 @@ def test_claude_invoke_model_one_hour_cache_writes(otel: Otel, fake: FakeBedrock
     client(fake).invoke_model(modelId=CLAUDE_US, body=json.dumps({"anthropic_version": "bedrock-2023-05-31",
                                                                    "max_tokens": 512, "messages": []}))
     assert _cost(otel) == pytest.approx(0.028875)  # the same usage as above, in the Anthropic body
+
+
+@pytest.mark.skipif(not botocore_knows("ConverseStream", "TokenUsage", "cacheDetails"),
+                    reason="this botocore parses ConverseStream without cacheDetails")
+def test_claude_converse_stream_one_hour_cache_writes(otel: Otel, fake: FakeBedrock) -> None:
+    usage = {"inputTokens": 1000, "outputTokens": 500, "cacheReadInputTokens": 0, "cacheWriteInputTokens": 3000}
+    events = wire.converse_stream("Nile Amazon", usage)
+    events[-1] = wire.event("metadata", {"usage": {**usage, "totalTokens": 4500, "cacheDetails": [
+        {"ttl": "5m", "inputTokens": 1000}, {"ttl": "1h", "inputTokens": 2000}]}, "metrics": {"latencyMs": 380}})
+    fake.answer("converse-stream", events)
+    list(client(fake).converse_stream(modelId=CLAUDE_US, messages=MESSAGES)["stream"])
+    assert _cost(otel) == pytest.approx(0.028875)  # as the Converse call above, from the stream's metadata event
