@@ -141,8 +141,8 @@ def _body_bytes(body: Any) -> bytes | str | None:
     if isinstance(body, (bytes, bytearray, str)):
         return bytes(body) if isinstance(body, bytearray) else body
     seek, tell, read = (getattr(body, n, None) for n in ("seek", "tell", "read"))
-    if not (callable(seek) and callable(tell) and callable(read)):
-        return None
+    if not (callable(seek) and callable(tell) and callable(read)) or inspect.iscoroutinefunction(read):
+        return None  # not a file, or one that reads asynchronously (left to aiobotocore)
     seekable = getattr(body, "seekable", None)
     if callable(seekable) and not seekable():
         return None
