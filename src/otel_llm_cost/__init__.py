@@ -20,15 +20,17 @@ if TYPE_CHECKING:
     from .core.attribution import attributes
     from .core.tracking import Spend, track
     from .pricing.estimate import Estimate, estimate_cost
+    from .providers.bedrock_batch import price_batch_output
 
 __all__ = ["BudgetExceeded", "Estimate", "Spend", "__version__", "attributes", "budget_status", "estimate_cost",
-           "instrument", "track", "uninstrument"]
+           "instrument", "price_batch_output", "track", "uninstrument"]
 
 # Public names imported on first use (module, attribute).
 _LAZY = {"attributes": ("core.attribution", "attributes"), "track": ("core.tracking", "track"),
          "Spend": ("core.tracking", "Spend"), "estimate_cost": ("pricing.estimate", "estimate_cost"),
          "Estimate": ("pricing.estimate", "Estimate"), "BudgetExceeded": ("budgets", "BudgetExceeded"),
-         "budget_status": ("budgets.status", "budget_status")}
+         "budget_status": ("budgets.status", "budget_status"),
+         "price_batch_output": ("providers.bedrock_batch", "price_batch_output")}
 
 logger = logging.getLogger("otel_llm_cost")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import io
 import json
+import logging
 import threading
 from typing import Any
 
@@ -161,15 +162,23 @@ def test_service_tier_from_request_and_header(otel: Otel, fake: FakeBedrock) -> 
     assert _span(otel).attributes["llm_cost.service_tier"] == "priority"
 
 
-def test_application_inference_profile_is_unpriced_with_a_reason(otel: Otel, fake: FakeBedrock) -> None:
-    arn = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6"
+@pytest.mark.parametrize(("arn", "reason"), [
+    ("arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6", "application_profile"),
+    ("arn:aws:bedrock:us-east-1:123456789012:provisioned-model/7k3q9x2m1abc", "provisioned_throughput")])
+def test_account_resource_arns_are_unpriced_with_their_own_reason(otel: Otel, fake: FakeBedrock, arn: str,
+                                                                   reason: str,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="otel_llm_cost.pricing")  # the CLI's tests quieten it
     fake.answer("converse", wire.converse_body("ok", USAGE))
     client(fake).converse(modelId=arn, messages=MESSAGES)
     attrs = _span(otel).attributes
     assert "gen_ai.usage.cost.amount" not in attrs
-    assert attrs["llm_cost.unpriced_reason"] == "unknown_model"
+    assert attrs["llm_cost.unpriced_reason"] == reason
     assert attrs["gen_ai.usage.input_tokens"] == 40
-    assert otel.metric_sum("gen_ai.client.operation.unpriced", **{"gen_ai.request.model": arn}) == 1
+    assert otel.metric_sum("gen_ai.client.operation.unpriced", **{"gen_ai.request.model": arn,
+                                                                  "llm_cost.unpriced_reason": reason}) == 1
+    # the one warning names the ARN and the alias that prices it
+    assert f'[[alias]] provider = "aws.bedrock", model = "{arn}"' in caplog.text
 
 
 # --- bad answers: the app sees exactly what boto3 gives it ---------------------------------------------------

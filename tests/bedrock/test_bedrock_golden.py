@@ -103,3 +103,108 @@ def test_arn_converse_stream(otel: Otel, fake: FakeBedrock, arn: str, price: flo
     assert _cost(otel) == pytest.approx(price)
     (span,) = otel.finished()
     assert span.attributes["gen_ai.request.model"] == arn
+
+
+# --- service tiers (bundled table: pricing/data/corrections.toml, AWS's Bedrock pricing page) -----------------
+
+@pytest.mark.skipif(not botocore_knows("Converse", "ServiceTier", "type"), reason="this botocore has no serviceTier")
+def test_nova_pro_converse_priority_tier(otel: Otel, fake: FakeBedrock) -> None:
+    fake.answer("converse", wire.converse_body("ok", {"inputTokens": 1000, "outputTokens": 200},
+                                               serviceTier={"type": "priority"}))
+    client(fake).converse(modelId="us.amazon.nova-pro-v1:0", messages=MESSAGES, serviceTier={"type": "priority"})
+    # Nova Pro priority = standard $0.80 / $3.20 + 75% = $1.40 / $5.60 per 1M:
+    # 1000 x 1.4 + 200 x 5.6 = 1400 + 1120 = 2520 / 1M
+    assert _cost(otel) == pytest.approx(0.00252)
+    (span,) = otel.finished()
+    assert span.attributes["llm_cost.service_tier"] == "priority"
+
+
+@pytest.mark.skipif(not botocore_knows("InvokeModel", "ServiceTier", "type")
+                    and not botocore_knows("InvokeModel", "InvokeModelRequest", "serviceTier"),
+                    reason="this botocore has no serviceTier")
+def test_gpt_oss_invoke_model_flex_tier(otel: Otel, fake: FakeBedrock) -> None:
+    fake.answer("invoke", {"id": "chatcmpl-1", "object": "chat.completion", "model": "openai.gpt-oss-120b-1:0",
+                           "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"},
+                                        "finish_reason": "stop"}],
+                           "usage": {"prompt_tokens": 2000, "completion_tokens": 1000, "total_tokens": 3000}},
+                headers={**wire.token_headers(2000, 1000), "X-Amzn-Bedrock-Service-Tier": "flex"})
+    client(fake).invoke_model(modelId="openai.gpt-oss-120b-1:0", serviceTier="flex",
+                              body=json.dumps({"messages": [{"role": "user", "content": "hi"}]}))
+    # gpt-oss-120b flex = standard $0.15 / $0.60 - 50% = $0.075 / $0.30 per 1M:
+    # 2000 x 0.075 + 1000 x 0.30 = 150 + 300 = 450 / 1M
+    assert _cost(otel) == pytest.approx(0.00045)
+
+
+@pytest.mark.skipif(not botocore_knows("Converse", "PerformanceConfiguration", "latency"),
+                    reason="this botocore has no performanceConfig")
+def test_claude_haiku_converse_latency_optimized(otel: Otel, fake: FakeBedrock) -> None:
+    fake.answer("converse", wire.converse_body("ok", {"inputTokens": 1000, "outputTokens": 500},
+                                               performanceConfig={"latency": "optimized"}))
+    client(fake).converse(modelId="us.anthropic.claude-3-5-haiku-20241022-v1:0", messages=MESSAGES,
+                          performanceConfig={"latency": "optimized"})
+    # Claude 3.5 Haiku latency-optimized $1.00 / $5.00 per 1M (standard $0.80 / $4.00):
+    # 1000 x 1 + 500 x 5 = 1000 + 2500 = 3500 / 1M
+    assert _cost(otel) == pytest.approx(0.0035)
+    (span,) = otel.finished()
+    assert span.attributes["llm_cost.service_tier"] == "latency_optimized"
+
+
+@pytest.mark.skipif(not botocore_knows("InvokeModel", "InvokeModelRequest", "performanceConfigLatency"),
+                    reason="this botocore has no performanceConfigLatency")
+def test_llama_405b_invoke_model_latency_optimized(otel: Otel, fake: FakeBedrock) -> None:
+    fake.answer("invoke", {"generation": "ok", "prompt_token_count": 1000, "generation_token_count": 1000,
+                           "stop_reason": "stop"}, headers=wire.token_headers(1000, 1000))
+    client(fake).invoke_model(modelId="us.meta.llama3-1-405b-instruct-v1:0", performanceConfigLatency="optimized",
+                              body=json.dumps({"prompt": "hi", "max_gen_len": 512}))
+    # Llama 3.1 405B latency-optimized $3.00 / $3.00 per 1M (standard $2.40): (1000 + 1000) x 3 = 6000 / 1M
+    assert _cost(otel) == pytest.approx(0.006)
+
+
+def test_standard_tier_keeps_the_on_demand_price(otel: Otel, fake: FakeBedrock) -> None:
+    fake.answer("converse", wire.converse_body("ok", {"inputTokens": 1000, "outputTokens": 200}))
+    client(fake).converse(modelId="us.amazon.nova-pro-v1:0", messages=MESSAGES)
+    assert _cost(otel) == pytest.approx(0.00144)  # 1000 x 0.8 + 200 x 3.2 = 1440 / 1M
+
+
+# --- 1-hour cache writes: Converse usage.cacheDetails ------------------------------------------------------------
+
+@pytest.mark.skipif(not botocore_knows("Converse", "TokenUsage", "cacheDetails"),
+                    reason="this botocore parses Converse without cacheDetails")
+def test_claude_converse_one_hour_cache_writes(otel: Otel, fake: FakeBedrock) -> None:
+    usage = {"inputTokens": 1000, "outputTokens": 500, "cacheReadInputTokens": 0, "cacheWriteInputTokens": 3000}
+    body = wire.converse_body("ok", usage)
+    body["usage"]["cacheDetails"] = [{"ttl": "5m", "inputTokens": 1000}, {"ttl": "1h", "inputTokens": 2000}]
+    fake.answer("converse", body)
+    client(fake).converse(modelId=CLAUDE_US, messages=MESSAGES)
+    # us. Claude Sonnet 4.5: input $3.30, 5-minute write $4.125 (1.25x), 1-hour write $6.60 (2x), output $16.50:
+    # 1000 x 3.3 + 1000 x 4.125 + 2000 x 6.6 + 500 x 16.5 = 3300 + 4125 + 13200 + 8250 = 28875 / 1M
+    assert _cost(otel) == pytest.approx(0.028875)
+    (span,) = otel.finished()
+    assert span.attributes["gen_ai.usage.cache_write.input_tokens"] == 3000
+    assert span.attributes["gen_ai.usage.input_tokens"] == 4000
+
+
+def test_claude_invoke_model_one_hour_cache_writes(otel: Otel, fake: FakeBedrock) -> None:
+    fake.answer("invoke", {"id": "msg_bdrk_02", "type": "message", "role": "assistant",
+                           "model": "claude-sonnet-4-5-20250929", "content": [{"type": "text", "text": "ok"}],
+                           "stop_reason": "end_turn",
+                           "usage": {"input_tokens": 1000, "cache_creation_input_tokens": 3000,
+                                     "cache_read_input_tokens": 0, "output_tokens": 500,
+                                     "cache_creation": {"ephemeral_5m_input_tokens": 1000,
+                                                        "ephemeral_1h_input_tokens": 2000}}},
+                headers=wire.token_headers(1000, 500, cache_read=0, cache_write=3000))
+    client(fake).invoke_model(modelId=CLAUDE_US, body=json.dumps({"anthropic_version": "bedrock-2023-05-31",
+                                                                   "max_tokens": 512, "messages": []}))
+    assert _cost(otel) == pytest.approx(0.028875)  # the same usage as above, in the Anthropic body
+
+
+@pytest.mark.skipif(not botocore_knows("ConverseStream", "TokenUsage", "cacheDetails"),
+                    reason="this botocore parses ConverseStream without cacheDetails")
+def test_claude_converse_stream_one_hour_cache_writes(otel: Otel, fake: FakeBedrock) -> None:
+    usage = {"inputTokens": 1000, "outputTokens": 500, "cacheReadInputTokens": 0, "cacheWriteInputTokens": 3000}
+    events = wire.converse_stream("Nile Amazon", usage)
+    events[-1] = wire.event("metadata", {"usage": {**usage, "totalTokens": 4500, "cacheDetails": [
+        {"ttl": "5m", "inputTokens": 1000}, {"ttl": "1h", "inputTokens": 2000}]}, "metrics": {"latencyMs": 380}})
+    fake.answer("converse-stream", events)
+    list(client(fake).converse_stream(modelId=CLAUDE_US, messages=MESSAGES)["stream"])
+    assert _cost(otel) == pytest.approx(0.028875)  # as the Converse call above, from the stream's metadata event

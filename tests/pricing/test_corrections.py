@@ -24,10 +24,15 @@ def test_every_correction_is_dated_sourced_and_explained() -> None:
         assert c.source.startswith("https://") and len(c.note) > 20, c
         assert c.effective.tzinfo is not None and c.effective.year >= 2023, c
         entry = next(m for m in table.providers[c.provider].models if m.id == c.model)
-        sources = [row.source for _, row in entry.history]
-        assert "correction" in sources, f"{c.provider}/{c.model}: the bundled table lacks its correction"
+        rows = [row for when, _, row in entry.variants if tuple(sorted(when.items())) == c.variant] if c.variant \
+            else [row for _, row in entry.history]
+        assert "correction" in [row.source for row in rows], \
+            f"{c.provider}/{c.model}: the bundled table lacks its correction"
     for d in corrections.differences:
         assert len(d.reason) > 30, d
+    for t in corrections.tiers:
+        assert t.source.startswith("https://") and len(t.note) > 20 and t.variant, t
+        assert any(t.covers(m.id) for m in table.providers[t.provider].models), f"{t}: covers no model"
 
 
 @pytest.mark.parametrize(("model", "before_peak"), [("deepseek-chat", (0.27, 0.07, 1.10)),
@@ -120,3 +125,76 @@ def test_a_correction_for_a_model_nobody_has_needs_its_names() -> None:
         "p", "new", datetime(2026, 1, 1, tzinfo=UTC), {"input_mtok": 1, "output_mtok": 1}, "https://e.com", "note",
         ("new-model",)),)))
     assert added[0]["models"][0]["match"] == {"or": [{"equals": "new-model"}]}  # type: ignore[index]
+
+
+# --- request variants: variant corrections and [[tier]] rules ---------------------------------------------------
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ('[[correction]]\nprovider="x"\nmodel="m"\neffective=2025-01-01\ninput=1\noutput=2\nsource="https://a"\n'
+     'note="n"\nvariant={speed="fast"}', "field 'variant' must be a table of"),
+    ('[[tier]]\nprovider="x"\nmodels=["*"]\nvariant={processing="batch"}\nmultiplier=0\neffective=2025-01-01\n'
+     'source="https://a"\nnote="n"', "field 'multiplier' must be a number > 0"),
+    ('[[tier]]\nprovider="x"\nmodels=[]\nvariant={processing="batch"}\nmultiplier=0.5\neffective=2025-01-01\n'
+     'source="https://a"\nnote="n"', "field 'models' must be a non-empty list"),
+    ('[[tier]]\nprovider="x"\nmodels=["*"]\nmultiplier=0.5\neffective=2025-01-01\nsource="https://a"\nnote="n"',
+     "field 'variant' is required"),
+])
+def test_a_bad_variant_or_tier_is_named(tmp_path: object, entry: str, message: str) -> None:
+    with pytest.raises(PriceFileError, match=r"corrections file .*#1") as info:
+        load_corrections(_write(tmp_path, entry + "\n"))
+    assert message in str(info.value)
+
+
+def test_a_tier_rule_prices_models_without_their_own_variant(tmp_path: object) -> None:
+    path = _write(tmp_path, '[[tier]]\nprovider="p"\nmodels=["m*"]\nvariant={service_tier="flex"}\nmultiplier=0.5\n'
+                            'effective=2025-11-18\nsource="https://example.com/pricing"\nnote="flex at half price"\n')
+    providers = [{"id": "p", "name": "P", "models": [
+        {"id": "m1", "match": {"equals": "m1"}, "prices": [{"prices": {"input_mtok": 1}},
+                                                            {"when": {"start_date": "2026-01-01"}, "prices": {
+                                                                "input_mtok": {"base": 2, "tiers": [[1000, 4]]},
+                                                                "output_mtok": 8, "requests_kcount": 1}}]},
+        {"id": "m2", "match": {"equals": "m2"}, "prices": [{"prices": {"input_mtok": 1}}],
+         "variants": [{"when": {"service_tier": "flex"}, "prices": {"input_mtok": 0.9}}]},
+        {"id": "other", "match": {"equals": "other"}, "prices": [{"prices": {"input_mtok": 1}}]}]}]
+    out = apply_corrections(providers, load_corrections(path))
+    m1, m2, other = out[0]["models"]  # type: ignore[index]
+    # the newest row's per-token prices x 0.5 (long-context tiers too); a per-request fee is not a token price
+    assert m1["variants"] == [{"when": {"service_tier": "flex"}, "constraint": {"start_date": "2025-11-18"},
+                               "prices": {"input_mtok": {"base": 1.0, "tiers": [[1000, 2.0]]}, "output_mtok": 4.0},
+                               "source": "correction", "ref": "https://example.com/pricing"}]
+    assert m2["variants"] == [{"when": {"service_tier": "flex"}, "prices": {"input_mtok": 0.9}}]  # its own kept
+    assert "variants" not in other
+
+
+def test_a_variant_correction_replaces_a_source_variant() -> None:
+    providers = [{"id": "p", "name": "P", "models": [
+        {"id": "m", "match": {"equals": "m"}, "prices": [{"prices": {"input_mtok": 1, "output_mtok": 2}}],
+         "variants": [{"when": {"service_tier": "priority"}, "prices": {"input_mtok": 1.5}}]}]}]
+    correction = Correction("p", "m", datetime(2025, 11, 18, tzinfo=UTC), {"input_mtok": 1.75, "output_mtok": 3.5},
+                            "https://example.com/pricing", "priority", variant=(("service_tier", "priority"),))
+    out = apply_corrections(providers, Corrections((correction,)))
+    (variant,) = out[0]["models"][0]["variants"]  # type: ignore[index]
+    assert variant["prices"] == {"input_mtok": 1.75, "output_mtok": 3.5} and variant["source"] == "correction"
+
+
+def test_bedrock_tier_prices_in_the_bundled_table() -> None:
+    book = PriceBook()
+    usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000)
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+
+    def total(model: str, tier: str | None) -> float:
+        cost = book.cost("aws.bedrock", model, usage, at=at, service_tier=tier)
+        assert isinstance(cost, Cost), cost
+        return round(cost.total, 9)
+
+    # Nova Pro $0.80 / $3.20: batch and flex half, priority +75%, latency-optimized $1.00 / $4.00
+    assert total("us.amazon.nova-pro-v1:0", None) == 4.0
+    assert total("us.amazon.nova-pro-v1:0", "batch") == 2.0
+    assert total("us.amazon.nova-pro-v1:0", "flex") == 2.0
+    assert total("us.amazon.nova-pro-v1:0", "priority") == 7.0
+    assert total("us.amazon.nova-pro-v1:0", "latency_optimized") == 5.0
+    # Claude offers no flex or priority tier on Bedrock: such a call is priced at the standard rate
+    assert total("us.anthropic.claude-3-5-haiku-20241022-v1:0", "priority") == 4.8
+    # before a tier existed, a call claiming it pays the standard price
+    assert book.cost("aws.bedrock", "us.amazon.nova-pro-v1:0", usage, at=datetime(2025, 1, 1, tzinfo=UTC),
+                     service_tier="priority").total == pytest.approx(4.0)  # type: ignore[union-attr]

@@ -255,6 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ..budgets.cli import add_parser as add_budgets_parser
 
     add_budgets_parser(sub)
+    from .batch import register as register_batch
+
+    register_batch(sub)
     return parser
 
 

@@ -67,6 +67,24 @@ def _as_utc(at: datetime | None) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
+# Bedrock ARN resource types that name a resource of the user's account rather than a model
+_ACCOUNT_RESOURCES = ((":provisioned-model/", r.PROVISIONED_THROUGHPUT, "a provisioned-throughput model (billed per "
+                       "model-unit hour, not per token)"),
+                      (":application-inference-profile/", r.APPLICATION_PROFILE, "an application inference profile"))
+
+
+def _account_resource(name: str, arn: str) -> r.Unpriced | None:
+    """The unpriced reason of a Bedrock ARN that names an account resource, which no price table can know."""
+    if not name.startswith("arn:"):
+        return None
+    for marker, reason, what in _ACCOUNT_RESOURCES:
+        if marker in name:
+            return r.Unpriced(reason, f"{arn} is {what}, which names no model: to price it, add to a price file "
+                              f'(OTEL_LLM_COST_PRICES_FILE) [[alias]] provider = "aws.bedrock", model = "{arn}", '
+                              'maps_to = "<the model id it serves>"')
+    return None
+
+
 def service_tier_context(service_tier: str | None) -> dict[str, str] | None:
     """The price-variant context for an API's service tier value (batch is a processing mode)."""
     if not service_tier:
@@ -159,6 +177,9 @@ class PriceBook:
             if is_fine_tuned(name):
                 return r.Unpriced(r.FINE_TUNED_UNKNOWN, "the table has no fine-tuned price for it (the base "
                                   "model's price would be wrong)")
+            account_arn = _account_resource(name, model.strip())
+            if account_arn is not None:
+                return account_arn
             if table_provider is None:
                 return r.Unpriced(r.UNKNOWN_PROVIDER, f"provider {provider!r} is not in the price table")
             return r.Unpriced(r.UNKNOWN_MODEL, f"model {model!r} is not in the price table for {table_provider.id}")

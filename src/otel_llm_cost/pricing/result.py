@@ -21,8 +21,11 @@ INVALID_USAGE = "invalid_usage"
 NO_PRICE_AT_DATE = "no_price_at_date"
 PRICING_ERROR = "pricing_error"
 FINE_TUNED_UNKNOWN = "fine_tuned_unknown"  # an ``ft:`` model without a fine-tuned price: never its base model's
+# Bedrock ARNs that name a resource of the account, not a model: only a user [[alias]] says which model it serves
+PROVISIONED_THROUGHPUT = "provisioned_throughput"  # ...:provisioned-model/<id> (billed per model-unit hour)
+APPLICATION_PROFILE = "application_profile"  # ...:application-inference-profile/<id>
 UNPRICED_REASONS = (UNKNOWN_MODEL, UNKNOWN_PROVIDER, NO_MODEL, NO_USAGE, INVALID_USAGE, NO_PRICE_AT_DATE,
-                    PRICING_ERROR, FINE_TUNED_UNKNOWN)
+                    PRICING_ERROR, FINE_TUNED_UNKNOWN, PROVISIONED_THROUGHPUT, APPLICATION_PROFILE)
 
 _COST_FIELDS = ("total", "input", "output", "cache_read", "cache_write", "other", "source", "price_table",
                 "provider", "model", "currency", "cache_savings", "discount_savings", "price_source")

@@ -271,7 +271,10 @@ class ModelEntry:
             for i in chosen:
                 for price_key, price in self.variants[i][2].prices.items():
                     overrides.setdefault(price_key, price)
-            merged = self._merged[key] = PriceRow({**base.prices, **overrides}, base.units, base.source)
+            # a variant whose prices come from elsewhere (a reviewed correction) names that source
+            source = next((self.variants[i][2].source for i in chosen if self.variants[i][2].source != base.source),
+                          base.source)
+            merged = self._merged[key] = PriceRow({**base.prices, **overrides}, base.units, source)
         return merged
 
     def fixed_row(self, context: Mapping[str, str] | None) -> PriceRow | None:

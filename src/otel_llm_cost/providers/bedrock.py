@@ -28,7 +28,7 @@ from ..core import telemetry as names
 from ..core.calls import Adapter, Prepared, logger, request_attributes
 from ..core.contract import Fixed, ProviderSpec, RequestMap, Server, Surface, UsageMap
 from ..core.provider import RequestReader, SpecInstrumentor, UsageReader
-from ..core.reading import Reader, compile_path, field
+from ..core.reading import Reader, compile_path, field, whole
 from ..core.telemetry import CallRecord, error_type
 from ..core.usage import USAGE_FIELDS, Usage
 from .openai import CHAT_USAGE
@@ -52,7 +52,10 @@ _METRICS_USAGE = _native("inputTokenCount", "outputTokenCount", "cacheReadInputT
 _HEADERS = ("x-amzn-bedrock-input-token-count", "x-amzn-bedrock-output-token-count",
             "x-amzn-bedrock-cache-read-input-token-count", "x-amzn-bedrock-cache-write-input-token-count")
 _HEADER_USAGE = _native(*_HEADERS)
-_ANTHROPIC = _native("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+_ANTHROPIC = UsageReader(UsageMap(
+    input="input_tokens", output="output_tokens", cache_read="cache_read_input_tokens",
+    cache_write="cache_creation_input_tokens", cache_write_1h="cache_creation.ephemeral_1h_input_tokens",
+    input_plus=("cache_read_input_tokens", "cache_creation_input_tokens")))
 # InvokeModel bodies, by model family: (where the usage object is, None for the body itself; its count map).
 # The first that yields a count wins; streamed chunks are read the same way.
 _BODY_USAGE: tuple[tuple[Reader | None, UsageReader], ...] = (
@@ -72,6 +75,22 @@ _FINISH = tuple(compile_path(p) for p in (
     "generations[].finish_reason"))
 _INFERENCE_PARAMS = (("maxTokens", names.REQUEST_MAX_TOKENS), ("temperature", names.REQUEST_TEMPERATURE),
                      ("topP", names.REQUEST_TOP_P))
+# InvokeModel bodies: each family's own names for the parameters Converse's inferenceConfig has (first present
+# wins): Anthropic / Mistral / OpenAI-style / AI21 at the top level, Meta Llama ``max_gen_len``, Cohere ``p``/``k``,
+# Amazon Nova ``inferenceConfig`` (snake_case in InvokeModel), Amazon Titan ``textGenerationConfig``.
+_BODY_PARAMS = tuple((attribute, tuple(tuple(p.split(".")) for p in paths)) for attribute, paths in (
+    (names.REQUEST_MAX_TOKENS, ("max_tokens", "max_completion_tokens", "max_gen_len", "inferenceConfig.max_new_tokens",
+                                "inferenceConfig.maxTokens", "textGenerationConfig.maxTokenCount")),
+    (names.REQUEST_TEMPERATURE, ("temperature", "inferenceConfig.temperature", "textGenerationConfig.temperature")),
+    (names.REQUEST_TOP_P, ("top_p", "p", "inferenceConfig.top_p", "inferenceConfig.topP",
+                           "textGenerationConfig.topP")),
+    (names.REQUEST_TOP_K, ("top_k", "k", "inferenceConfig.top_k", "inferenceConfig.topK")),
+    (names.REQUEST_FREQUENCY_PENALTY, ("frequency_penalty",)),
+    (names.REQUEST_PRESENCE_PENALTY, ("presence_penalty",)),
+    (names.REQUEST_SEED, ("seed",)),
+    (names.REQUEST_STOP_SEQUENCES, ("stop_sequences", "stop", "inferenceConfig.stopSequences",
+                                    "textGenerationConfig.stopSequences")),
+))
 _UNSET_TIERS = ("default", "standard", "")
 
 
@@ -95,6 +114,74 @@ def _tier(value: Any) -> str | None:
 def _latency_tier(performance: Any) -> str | None:
     latency = field(performance, "latency") if isinstance(performance, Mapping) else performance
     return "latency_optimized" if latency == "optimized" else None
+
+
+def _cache_1h(usage: Any) -> int | None:
+    """Converse ``usage.cacheDetails`` ([{ttl: "5m" | "1h", inputTokens}]): the cache writes with a 1-hour TTL
+    (they are part of ``cacheWriteInputTokens``, priced at the 1-hour write rate)."""
+    details = field(usage, "cacheDetails")
+    if not isinstance(details, list):
+        return None
+    found = [whole(field(d, "inputTokens")) for d in details if isinstance(d, Mapping) and d.get("ttl") == "1h"]
+    return sum(n for n in found if n is not None) if found else (0 if details else None)
+
+
+def _converse_usage(usage: Any) -> Usage | None:
+    found = _CONVERSE_USAGE(usage)[0]
+    if found is not None:
+        one_hour = _cache_1h(usage)
+        if one_hour is not None:
+            found.cache_write_1h_tokens = one_hour
+    return found
+
+
+def _body_bytes(body: Any) -> bytes | str | None:
+    """The InvokeModel request body as botocore will send it, without consuming it: bytes or str as given; a
+    seekable file-like object is read and put back where it was (any other stream is left alone: None)."""
+    if isinstance(body, (bytes, bytearray, str)):
+        return bytes(body) if isinstance(body, bytearray) else body
+    seek, tell, read = (getattr(body, n, None) for n in ("seek", "tell", "read"))
+    if not (callable(seek) and callable(tell) and callable(read)) or inspect.iscoroutinefunction(read):
+        return None  # not a file, or one that reads asynchronously (left to aiobotocore)
+    seekable = getattr(body, "seekable", None)
+    if callable(seekable) and not seekable():
+        return None
+    where = tell()
+    try:
+        data = read()
+    finally:
+        seek(where)
+    return data if isinstance(data, (bytes, str)) else None
+
+
+def body_request_attributes(body: Any) -> dict[str, Any]:
+    """The gen_ai.request.* attributes of a model-native InvokeModel body (what Converse's inferenceConfig gives)."""
+    data = _body_bytes(body)
+    if not data:
+        return {}
+    try:
+        parsed = json.loads(data)
+    except ValueError:
+        return {}
+    attrs: dict[str, Any] = {}
+    if not isinstance(parsed, Mapping):
+        return attrs
+    for attribute, paths in _BODY_PARAMS:
+        for keys in paths:  # plain JSON dicts: a walk by key (no object reading needed)
+            value: Any = parsed
+            for key in keys:
+                value = value.get(key) if isinstance(value, dict) else None
+            if value is None:
+                continue
+            if attribute == names.REQUEST_STOP_SEQUENCES:
+                if isinstance(value, str):
+                    attrs[attribute] = [value]
+                elif isinstance(value, list) and value:
+                    attrs[attribute] = [str(v) for v in value]
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                attrs[attribute] = value
+            break
+    return attrs
 
 
 def _is_embedding(model: Any) -> bool:
@@ -142,6 +229,11 @@ class BedrockAdapter(Adapter):
             params.get("performanceConfig") or params.get("performanceConfigLatency"))
         config = params.get("inferenceConfig")
         attrs = request_attributes(config, _INFERENCE_PARAMS, "stopSequences") if isinstance(config, Mapping) else {}
+        if invoke and "body" in params:
+            try:
+                attrs.update(body_request_attributes(params["body"]))
+            except Exception:  # a body we cannot read is the SDK's business, never ours
+                logger.debug("otel-llm-cost: could not read a Bedrock InvokeModel request body", exc_info=True)
         region = getattr(meta, "region_name", None)
         if isinstance(region, str) and region:
             attrs[CLOUD_REGION] = region
@@ -159,7 +251,7 @@ class BedrockAdapter(Adapter):
             return
         usage = result.get("usage")
         if usage is not None:  # Converse
-            self._usage(call, _CONVERSE_USAGE(usage)[0])
+            self._usage(call, _converse_usage(usage))
             self._facts(call, result)
         elif "body" in result:  # InvokeModel
             self._read_body(call, result)  # type: ignore[arg-type]
@@ -200,19 +292,23 @@ class BedrockAdapter(Adapter):
         except ValueError:
             logger.debug("otel-llm-cost: a Bedrock %s body is not JSON", call.request_model)
             return
-        if not isinstance(parsed, Mapping):
-            return
+        if isinstance(parsed, Mapping):
+            self.read_body(call, parsed)
+
+    @staticmethod
+    def read_body(call: CallRecord, parsed: Mapping[str, Any]) -> None:
+        """Usage and facts of one model-native InvokeModel body (a response, a stream chunk, a batch output)."""
         for where, counts in _BODY_USAGE:
             found = parsed if where is None else where(parsed)
             if isinstance(found, Mapping):
                 usage = counts(found)[0]
                 if usage is not None:
-                    self._usage(call, usage)
+                    BedrockAdapter._usage(call, usage)
                     break
-        self._facts(call, parsed)
+        BedrockAdapter._facts(call, parsed)
         message = parsed.get("message")  # an Anthropic stream's message_start names model and id
         if isinstance(message, Mapping):
-            self._facts(call, message)
+            BedrockAdapter._facts(call, message)
 
     @staticmethod
     def _usage(call: CallRecord, found: Usage | None) -> None:
@@ -272,7 +368,7 @@ class BedrockAdapter(Adapter):
         if isinstance(metadata, Mapping):  # ConverseStream's last event
             usage = metadata.get("usage")
             if usage is not None:
-                self._usage(call, _CONVERSE_USAGE(usage)[0])
+                self._usage(call, _converse_usage(usage))
             tier = _tier(metadata.get("serviceTier")) or _latency_tier(metadata.get("performanceConfig"))
             if tier:
                 call.service_tier = tier
