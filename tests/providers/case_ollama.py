@@ -7,8 +7,8 @@ from typing import Any
 
 import fake_ollama
 import ollama
-
 from cases import ProviderCase
+
 from conversation import MESSAGES
 
 
