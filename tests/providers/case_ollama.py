@@ -17,8 +17,11 @@ def _create(client: Any, stream: bool) -> Any:
 
 
 def _peers() -> tuple[Any, ...]:
-    from opentelemetry.instrumentation.ollama import OllamaInstrumentor as OpenLLMetry
-
+    """OpenLLMetry's Ollama instrumentation, where it is installed (not in the oldest-release compat venv)."""
+    try:
+        from opentelemetry.instrumentation.ollama import OllamaInstrumentor as OpenLLMetry
+    except ImportError:
+        return ()
     return (OpenLLMetry,)
 
 
