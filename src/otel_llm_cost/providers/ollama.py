@@ -6,7 +6,8 @@ What is wrapped is the one method every API call goes through, ``Client._request
 ``ollama.chat``, ``ollama.generate``... are bound methods of a module-level ``Client`` captured at import, which a
 class wrapper of ``chat`` never sees (and a ``from ollama import chat`` made before instrumenting keeps the
 original); ``_request`` is reached from all of them, and from subclasses overriding ``chat``. OpenLLMetry's
-Ollama instrumentation wraps ``_request`` too, so we go under its span and put the cost on it (one record).
+Ollama instrumentation wraps ``_request`` too (we go under it) but never makes its span current, so its span cannot
+be adopted: the cost is on ours, once.
 
 Usage is on the result itself (``prompt_eval_count`` in, ``eval_count`` out), in a stream on the final
 ``done=True`` part only; the legacy ``/api/embeddings`` reports no counts (unpriced, ``no_usage``). The server's
