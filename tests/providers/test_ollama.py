@@ -6,6 +6,7 @@ raises them, answers without counts, and the OpenAI SDK pointed at Ollama priced
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import time
 from pathlib import Path
@@ -322,3 +323,23 @@ per_second = 0.0011
     assert priced.attributes[SOURCE] == "local"
     assert priced.attributes["llm_cost.input"] == priced.attributes["llm_cost.output"] == 0.0
     assert 0.0002 < priced.attributes[COST] <= 0.0002 + 0.0011 * elapsed
+
+
+@pytest.mark.parametrize("how", ["abandoned", "aclose"])
+def test_an_async_stream_left_early_is_finished_once(otel: Otel, how: str) -> None:
+    """An async generator left after its first part: finished once, with what was seen (no counts yet: unpriced
+    with its reason, never a silent zero)."""
+    async def main() -> None:
+        stream = await FakeOllama().async_client().chat(model=MODEL, messages=MESSAGES, stream=True)
+        first = await stream.__anext__()
+        assert first.done is False
+        if how == "aclose":
+            await stream.aclose()
+            await stream.aclose()
+
+    asyncio.run(main())
+    gc.collect()
+    (span,) = otel.finished()
+    assert INPUT not in span.attributes
+    assert span.attributes["llm_cost.unpriced_reason"] == "no_usage"
+    assert otel.metric_count("gen_ai.client.operation.duration") == 1
