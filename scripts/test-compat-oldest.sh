@@ -8,8 +8,10 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 source scripts/cached-venv.sh
 pins=(
+    "ollama==0.4.7"  # pydantic responses since 0.4.0; 0.4.7 is the first beside httpx 0.28, which the others need
 )
 tests=(
+    tests/providers/test_ollama.py
 )
 if [ "${#pins[@]}" -eq 0 ]; then echo "== test-compat-oldest: no provider listed"; exit 0; fi
 cached_venv "venv-oldest" scripts/test-compat-oldest.sh pyproject.toml -- -e "$root" "${pins[@]}" \

@@ -61,7 +61,7 @@ def test_response_model_is_tried_first(book: PriceBook) -> None:
 
 @pytest.mark.parametrize(("provider", "model", "reason"), [
     ("openai", "totally-unknown-model-xyz", "unknown_model"),
-    ("ollama", "llama3.1:8b", "unknown_provider"),
+    ("vllm", "llama3.1:8b", "unknown_provider"),  # ollama, self-hosted, has an explicit $0 (test_self_hosted.py)
     ("openai", "", "no_model"),
     ("openai", None, "no_model"),
     ("openai", "   ", "unknown_model"),

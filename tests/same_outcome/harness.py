@@ -14,6 +14,7 @@ counter counts the unpriced spans, and token counters and histograms carry exact
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import logging
@@ -107,6 +108,14 @@ def consume(scenario: Scenario, result: Any, out: list[Any]) -> None:
             _consume_stream(parsed, how, k, out) if shape.endswith("_stream") else out.append(snap(parsed))
     elif shape == "stream":
         _consume_stream(result, how, k, out)
+    elif shape == "generator":
+        if how == "raise":  # a generator's way to leave early by an exception: closing() it
+            with contextlib.closing(result):
+                _read(iter(result), k, out)
+                raise AppStopped
+        _read(iter(result), None if how == "all" else k, out)
+        if how == "close":
+            result.close()
     elif how == "abandon":  # a helper: a stream manager
         _read(iter(result.__enter__()), k, out)
     else:
@@ -161,6 +170,14 @@ async def consume_async(scenario: Scenario, result: Any, out: list[Any]) -> None
                 out.append(snap(parsed))
     elif shape == "stream":
         await _consume_astream(result, how, k, out)
+    elif shape == "generator":
+        if how == "raise":
+            async with contextlib.aclosing(result):
+                await _aread(result, k, out)
+                raise AppStopped
+        await _aread(result, None if how == "all" else k, out)
+        if how == "close":
+            await result.aclose()
     elif how == "abandon":
         await _aread(await result.__aenter__(), k, out)
     else:

@@ -12,13 +12,15 @@ histogram and span costs agree. ``harness.py`` runs it; a provider plugs in by a
   the SDK call itself, returning what the SDK returns: awaited by the harness where it is awaitable). Shapes the harness
   knows how to consume: ``plain`` (a parsed result), ``raw`` / ``raw_stream`` (``with_raw_response``: then
   ``parse()``), ``streaming_response`` / ``streaming_response_stream`` (``with_streaming_response``: a context
-  manager, then ``parse()``), ``stream`` (an SDK stream) and ``helper`` (a stream manager entered with
-  ``with``; ``final(stream)`` reads its accumulated result);
+  manager, then ``parse()``), ``stream`` (an SDK stream), ``generator`` (a plain generator or async generator
+  of items, as Ollama's: closed with ``close()`` / ``aclose()``, never used with ``with``) and ``helper``
+  (a stream manager entered with ``with``; ``final(stream)`` reads its accumulated result);
 - ``client(handler, is_async)``: the real SDK client on a mock transport that answers every request with
   ``handler(request)``;
 - ``answer(body, url)``: the wire answer of a well-behaved API for that request (``Wire``: status and
   JSON body, or SSE events), taken from the provider's fake server in ``tests/<provider>/`` (streams are SSE
-  here; a provider with another framing, e.g. Bedrock's event stream, adds its encoder to ``respond``);
+  by default; a provider with another framing overrides ``encode_event`` and ``stream_content_type``, as
+  Ollama's NDJSON does);
 - ``unasked(body)``: the request body as the application sent it, without what the instrumentation adds
   (OpenAI: the injected ``stream_options``), so that a mutation planned on the answer the application would
   have had applies, index for index, to the answer the instrumented call gets;
@@ -43,8 +45,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-SHAPES = ("plain", "raw", "raw_stream", "streaming_response", "streaming_response_stream", "stream", "helper")
-STREAMED = ("raw_stream", "streaming_response_stream", "stream", "helper")
+SHAPES = ("plain", "raw", "raw_stream", "streaming_response", "streaming_response_stream", "stream", "generator",
+          "helper")
+STREAMED = ("raw_stream", "streaming_response_stream", "stream", "generator", "helper")
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,12 @@ class ProviderCase:
 
     def error_body(self, status: int) -> Any:
         return {"error": {"message": f"status {status}", "type": "server_error"}}
+
+    stream_content_type = "text/event-stream"
+
+    def encode_event(self, event: Event) -> bytes:
+        """One streamed event as sent (SSE; NDJSON for Ollama)."""
+        return encode_event(event)
 
 
 # -- SSE -------------------------------------------------------------------------------------------------
@@ -305,7 +314,7 @@ def apply_plan(plan: Plan, case: ProviderCase, wire: Wire) -> Wire:
     tail, trailer = b"", wire.trailer
     if plan.truncate is not None and plan.truncate[0] < len(events):
         i, fraction = plan.truncate
-        cut = encode_event(events[i])
+        cut = case.encode_event(events[i])
         tail = cut[:int(len(cut) * fraction)].rstrip(b"\n")  # never a complete event
         events, trailer = events[:i], None
     return Wire(status=wire.status, events=events, raw_tail=tail, trailer=trailer)
@@ -320,11 +329,11 @@ def respond(case: ProviderCase, wire: Wire, break_after: int | None, is_async: b
         return http.Response(wire.status, content=json.dumps(wire.body).encode(),
                              headers={"content-type": "application/json", "x-request-id": "req_1",
                                       "request-id": "req_1"})
-    parts = [encode_event(e) for e in wire.events]
+    parts = [case.encode_event(e) for e in wire.events]
     if wire.raw_tail:
         parts.append(wire.raw_tail)
     elif wire.trailer is not None and break_after is None:
-        parts.append(encode_event(wire.trailer))
+        parts.append(case.encode_event(wire.trailer))
 
     def chunks() -> Any:
         for i, part in enumerate(parts):
@@ -338,5 +347,5 @@ def respond(case: ProviderCase, wire: Wire, break_after: int | None, is_async: b
         for part in chunks():
             yield part
 
-    return http.Response(wire.status, headers={"content-type": "text/event-stream"},
+    return http.Response(wire.status, headers={"content-type": case.stream_content_type},
                          content=async_chunks() if is_async else chunks())

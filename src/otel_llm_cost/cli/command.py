@@ -78,6 +78,13 @@ def cmd_price(args: argparse.Namespace) -> int:
     book = load_price_book()
     found = book.price_row(args.provider, args.model, at=args.at, service_tier=args.service_tier)
     if not isinstance(found, tuple):
+        from ..pricing.providers import SELF_HOSTED_TABLE, is_self_hosted
+
+        if found.reason in ("unknown_provider", "unknown_model") and is_self_hosted(args.provider or ""):
+            print(f"{args.model} -> self-hosted on {args.provider}, no price declared: every call costs an explicit "
+                  f"$0 (table {SELF_HOSTED_TABLE}). Declare per_second / per_hour / per_request or per-token "
+                  f"prices in a price file (OTEL_LLM_COST_PRICES_FILE) to count GPU time.")
+            return 0
         print(f"otel-llm-cost: cannot price {args.model!r} (provider {args.provider or 'any'}): {found.detail}",
               file=sys.stderr)
         close = _suggestions(book, args.provider, args.model)

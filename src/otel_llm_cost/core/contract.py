@@ -142,8 +142,11 @@ class UsageMap:
 @dataclass(frozen=True)
 class Reads:
     """Where a result (or a streamed item) carries its facts. ``usage_at``: the usage object's path(s), the
-    first present wins (Groq streams put it under ``x_groq.usage``); ``finish``: the finish reason(s), a path
-    that may project over a list (``choices[].finish_reason``); ``merge``: how streamed usage reports combine."""
+    first present wins (Groq streams put it under ``x_groq.usage``; ``""``: the counts are on the result itself,
+    as Ollama's); ``finish``: the finish reason(s), a path that may project over a list
+    (``choices[].finish_reason``); ``merge``: how streamed usage reports combine. ``duration``: how long the
+    server says it worked on the call, in units of ``duration_unit`` seconds (Ollama's ``total_duration``, 1e-9);
+    self-hosted ``per_second`` prices bill it instead of the wall time the client measured."""
 
     usage: UsageMap
     usage_at: Path = "usage"
@@ -152,6 +155,8 @@ class Reads:
     finish: Path | None = None
     service_tier: Path | None = None
     merge: str = OVERWRITE
+    duration: Path | None = None
+    duration_unit: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -143,13 +143,16 @@ class ResultReader:
     """A compiled ``Reads``: fills a CallRecord from a result or from one streamed item."""
 
     def __init__(self, reads: Reads) -> None:
-        self.usage_at = compile_first(reads.usage_at)
+        # "": the counts are on the result itself (Ollama)
+        self.usage_at = (lambda obj: obj) if reads.usage_at == "" else compile_first(reads.usage_at)
         self.usage = UsageReader(reads.usage)
         self.model = compile_first(reads.model)
         self.id = compile_first(reads.id)
         self.finish = compile_first(reads.finish)
         self.tier = compile_first(reads.service_tier)
         self.accumulate = reads.merge == ACCUMULATE
+        self.duration = compile_first(reads.duration)
+        self.duration_unit = reads.duration_unit
         # The common shapes, read without a reader call on every streamed item: a one-step model path and
         # usage path, and a finish path projecting one field of a list ("choices[].finish_reason").
         self.model_name = _one_step(reads.model)
@@ -172,6 +175,8 @@ class ResultReader:
                 call.response_id = rid
         if self.tier is not None and not streamed:  # a stream's tier: read with its usage (usage_of)
             self._tier(call, obj)
+        if self.duration is not None and not streamed:  # a stream's: read by item()
+            self._duration(call, obj)
         if self.finish_over is not None:
             items = field(obj, self.finish_over[0])
             if items.__class__ is not list:
@@ -209,9 +214,17 @@ class ResultReader:
                         call.finish_reasons = [*(call.finish_reasons or ()), str(reason)]
         elif self.finish is not None:
             self.facts(call, obj, streamed=True)
+        if self.duration is not None:
+            self._duration(call, obj)
         if self.usage_name is not None:
             return field(obj, self.usage_name) is not None and self.usage_of(call, obj, streamed=True)
         return self.usage_of(call, obj, streamed=True)
+
+    def _duration(self, call: CallRecord, obj: Any) -> None:
+        """The server-reported duration, in seconds (a stream reports it on its last item)."""
+        value = _money(self.duration(obj))  # type: ignore[misc]  # a number as a float, else None
+        if value is not None and 0 <= value < float("inf"):
+            call.server_duration = value * self.duration_unit
 
     def _tier(self, call: CallRecord, obj: Any) -> None:
         if self.tier is not None and isinstance(tier := self.tier(obj), str) and tier:

@@ -41,6 +41,20 @@ def _safe_item(observer: Observer, item: Any) -> bool:
         return True
 
 
+def _not_a_context_manager(stream: Any) -> None:
+    """Raise what ``with stream:`` raises for a stream that is no context manager (a generator, as Ollama's):
+    the statement itself is run on it, so the error is the interpreter's own, whatever its version."""
+    with stream:  # no __enter__: raises before anything runs
+        pass
+
+
+async def _not_an_async_context_manager(stream: Any) -> None:
+    """Raise what ``async with stream:`` raises for a stream that is no async context manager (an async
+    generator)."""
+    async with stream:  # no __aenter__: raises before anything runs
+        pass
+
+
 class _Finisher:
     """Finalise-once bookkeeping shared by the proxies (state lives on the proxy as ``_self_*``)."""
 
@@ -87,6 +101,8 @@ class SyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
                 return item
 
     def __enter__(self) -> SyncStreamProxy:
+        if not hasattr(type(self.__wrapped__), "__enter__"):
+            _not_a_context_manager(self.__wrapped__)
         self.__wrapped__.__enter__()
         return self
 
@@ -134,6 +150,8 @@ class AsyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
                 return item
 
     async def __aenter__(self) -> AsyncStreamProxy:
+        if not hasattr(type(self.__wrapped__), "__aenter__"):
+            await _not_an_async_context_manager(self.__wrapped__)
         await self.__wrapped__.__aenter__()
         return self
 

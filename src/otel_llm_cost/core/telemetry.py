@@ -105,8 +105,8 @@ class CallRecord:
 
     __slots__ = ("_context_token", "attribution", "error_type", "finish_reasons", "first_chunk", "metric_base",
                  "operation", "peer_span", "price_context", "price_request_model_first", "provider", "provider_cost",
-                 "request_model", "response_id", "response_model", "server_address", "server_port", "service_tier",
-                 "span", "start_perf", "start_time", "streaming", "trackers", "usage")
+                 "request_model", "response_id", "response_model", "server_address", "server_duration", "server_port",
+                 "service_tier", "span", "start_perf", "start_time", "streaming", "trackers", "usage")
 
     def __init__(self, operation: str, provider: str, request_model: str | None, server_address: str | None,
                  server_port: int | None, streaming: bool) -> None:
@@ -123,6 +123,9 @@ class CallRecord:
         self.service_tier: str | None = None
         self.price_context: dict[str, str] | None = None
         self.provider_cost: float | None = None
+        # Seconds the server says it worked on the call (Ollama's total_duration): what a self-hosted per_second
+        # price bills; None: the wall time measured here is billed instead.
+        self.server_duration: float | None = None
         # Price by the request model before the response model (Bedrock: the request's inference-profile id
         # carries the region prefix that sets the price; the response names only the bare model).
         self.price_request_model_first = False
@@ -378,7 +381,9 @@ class Telemetry:
             model, response_model = response_model, model
         return self.book.cost(call.provider, model, usage or Usage(), at=call.start_time,
                               response_model=response_model, service_tier=call.service_tier,
-                              context=call.price_context, duration_s=duration, provider_cost=call.provider_cost)
+                              context=call.price_context,
+                              duration_s=duration if call.server_duration is None else call.server_duration,
+                              provider_cost=call.provider_cost)
 
     def _record_metrics(self, call: CallRecord, attrs: dict[str, Any], usage: Usage | None,
                         result: Cost | Unpriced | None, duration: float) -> None:

@@ -1,7 +1,8 @@
 """``PriceBook``: prices one call from (provider, model, usage, time), never raising, O(1) after first sight.
 
 Precedence for one call: provider-reported cost -> user ``[[price]]`` (exact before glob/regex,
-newest ``effective_from`` in force) -> bundled price x user ``[[discount]]`` -> bundled price -> unpriced.
+newest ``effective_from`` in force) -> bundled price x user ``[[discount]]`` -> bundled price -> for a
+self-hosted provider (Ollama) an explicit $0 marked as the self-hosted default -> unpriced.
 Name resolution per (provider, model) is memoised, misses included, in a bounded dict. A call whose price
 cannot depend on its time (no dated change, no user price or discount, no time-window variant) is then priced
 by a function compiled for its price row (``compiled.py``), memoised per (provider, model, response model,
@@ -18,7 +19,7 @@ from ..core.usage import USAGE_FIELDS, Usage
 from . import result as r
 from .compiled import CompiledPrice, compile_row, compile_unpriced, decline
 from .matching import compact_date_to_dashed, is_fine_tuned, normalised_candidates
-from .providers import names_for, table_provider_id
+from .providers import SELF_HOSTED_SOURCE, SELF_HOSTED_TABLE, is_self_hosted, names_for, table_provider_id
 from .store import table_in_force
 from .table import Breakdown, ModelEntry, NegativeCount, PriceRow, PriceTable, Tiered
 
@@ -230,7 +231,10 @@ class PriceBook:
                 if isinstance(resolution, Resolution):
                     break
         local: r.Cost | r.Unpriced
-        if not isinstance(resolution, Resolution):
+        if not isinstance(resolution, Resolution) and resolution.reason in _SELF_HOSTED_DEFAULTED \
+                and is_self_hosted(provider):
+            local = _self_hosted_default(provider, response_model or model or "")
+        elif not isinstance(resolution, Resolution):
             local = resolution
             if model or response_model:
                 self._warn_unpriced(provider, model or response_model or "", resolution)
@@ -331,6 +335,17 @@ class PriceBook:
         if res.entry is None:
             return r.Unpriced(r.NO_PRICE_AT_DATE, f"no user price in force on {when.date()}")
         return res, res.entry.prices_at(when, None if res.via_fallback else service_tier_context(service_tier))
+
+
+# Why a self-hosted call may take the self-hosted default: nothing prices its model. A user price not in force
+# yet (no_price_at_date) or a fine-tuned name stays unpriced: the user said something about it.
+_SELF_HOSTED_DEFAULTED = frozenset({r.UNKNOWN_PROVIDER, r.UNKNOWN_MODEL})
+
+
+def _self_hosted_default(provider: str, model: str) -> r.Cost:
+    """An explicit $0 for a self-hosted call nobody priced: source ``local``, table ``self-hosted:default``."""
+    return r.Cost.local(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, SELF_HOSTED_TABLE, provider, model, 0.0, 0.0,
+                        SELF_HOSTED_SOURCE)
 
 
 def _bounded_put(memo: dict[Any, Any], key: Any, value: Any, size: int) -> None:

@@ -12,6 +12,12 @@ input = 2.25
 output = 9.0
 cache_read = 1.125
 
+[[price]]                 # self-hosted (Ollama): GPU time, billed per second of the call, and/or per request
+provider = "ollama"
+model = "llama3.*"
+per_hour = 3.96           # USD per GPU hour (= per_second 0.0011; give one of the two)
+per_request = 0.0002
+
 [[discount]]              # multiplies the bundled price (not explicit [[price]] entries)
 provider = "anthropic"
 model = "*"
@@ -50,7 +56,7 @@ PRICE_FIELDS: dict[str, str] = {
     "output_image": "output_image_mtok",
 }
 MATCH_FIELDS = {"provider", "model", "regex", "effective_from"}
-PRICE_ONLY_FIELDS = {"per_request", "per_second", "tiers"}
+PRICE_ONLY_FIELDS = {"per_request", "per_second", "per_hour", "tiers"}
 DISCOUNT_FIELDS = {"multiplier"}
 ALIAS_FIELDS = {"provider", "model", "maps_to", "maps_to_provider"}
 
@@ -233,6 +239,11 @@ def _price_entry(problems: _Problems, entry: str, raw: Mapping[str, Any], origin
             prices[key] = value
     extra = {name: _number(problems, entry, name, raw[name]) or 0.0 for name in ("per_request", "per_second")
              if name in raw}
+    if "per_hour" in raw:  # a GPU's hourly rate, as clouds quote it; billed per second of the call
+        if "per_second" in raw:
+            problems.add(entry, "per_hour", "give one of 'per_hour' and 'per_second', not both")
+        elif (hourly := _number(problems, entry, "per_hour", raw["per_hour"])) is not None:
+            extra["per_second"] = hourly / 3600
     tiers: list[tuple[int, dict[str, float]]] = []
     for t_index, tier in enumerate(raw.get("tiers", []) or [], 1):
         where = f"{entry} tier #{t_index}"
@@ -245,7 +256,7 @@ def _price_entry(problems: _Problems, entry: str, raw: Mapping[str, Any], origin
         tiers.append((tier["above"], tier_prices))
     if not prices and not extra and len(problems.items) == before:
         problems.add(entry, None, f"no price given; set at least one of {', '.join(PRICE_FIELDS)}, "
-                                  f"per_request, per_second")
+                                  f"per_request, per_second, per_hour")
     if pattern is None or len(problems.items) != before:
         return None
     return UserPrice(pattern, effective, prices, tuple(sorted(tiers)), extra.get("per_request", 0.0),

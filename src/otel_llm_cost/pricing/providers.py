@@ -32,6 +32,18 @@ SEMCONV_TO_TABLE: dict[str, str] = {
     "zhipu_ai": "zhipuai",
 }
 
+# Providers whose calls run on the user's own hardware: with no price of the user's for a model, a call costs an
+# explicit $0 (source "local", price table SELF_HOSTED_TABLE), neither unpriced nor a silent zero. A [[price]] with
+# per_second / per_request (or per-token prices) turns GPU time into cost.
+SELF_HOSTED: frozenset[str] = frozenset({"ollama"})
+SELF_HOSTED_TABLE = "self-hosted:default"  # llm_cost.price_table of the default
+SELF_HOSTED_SOURCE = "self-hosted"  # llm_cost.price_source of the default
+
+
+def is_self_hosted(provider_name: str) -> bool:
+    """True for a provider whose calls run on the user's own hardware (Ollama)."""
+    return provider_name.strip().lower() in SELF_HOSTED
+
 
 def table_provider_id(provider_name: str) -> str:
     """The table id for a semconv provider name (itself when not in the map)."""
