@@ -75,6 +75,8 @@ class FakeGenAI:
         self.break_stream_after: int | None = None
         self.final_usage: dict[str, Any] | None = usage(vertex=vertex)
         self.embed_body: dict[str, Any] | None = None
+        # batch jobs by name: the operation JSON the Gemini API (or Vertex's batchPredictionJob) answers with
+        self.batches: dict[str, dict[str, Any]] = {}
 
     def _options(self) -> types.HttpOptions:
         if not _TAKES_CLIENTS:  # google-genai before 2.x: its own httpx clients, given our transport
@@ -116,9 +118,26 @@ class FakeGenAI:
             return self._stream(_model_of(path), is_async)
         if path.endswith((":embedContent", ":batchEmbedContents", ":predict")):
             return _HTTP.Response(200, json=self.embed_body or embedding_body(path))
+        if path.endswith(":batchGenerateContent"):  # a new job: pending, no output yet
+            job = batch_operation("batches/job-new", _model_of(path), "BATCH_STATE_PENDING", None)
+            self.batches.setdefault("batches/job-new", job)
+            return _HTTP.Response(200, json=job)
+        if "/batches" in path or "/batchPredictionJobs" in path:
+            return self._batch(path, request.method)
         if path.endswith(":countTokens"):
             return _HTTP.Response(200, json={"totalTokens": 7})
         return _HTTP.Response(404, json={"error": {"code": 404, "message": f"{path} not found",
+                                                    "status": "NOT_FOUND"}})
+
+    def _batch(self, path: str, method: str) -> Any:
+        if path.endswith(("/batches", "/batchPredictionJobs")) and method == "GET":
+            key = "batchPredictionJobs" if self.vertex else "operations"
+            return _HTTP.Response(200, json={key: list(self.batches.values())})
+        at = path.find("/projects/" if self.vertex else "/batches/")
+        name = path[at + 1:]
+        if name in self.batches:
+            return _HTTP.Response(200, json=self.batches[name])
+        return _HTTP.Response(404, json={"error": {"code": 404, "message": f"{name} not found",
                                                     "status": "NOT_FOUND"}})
 
     def _stream(self, model: str, is_async: bool) -> Any:
@@ -180,3 +199,36 @@ def embedding_body(path: str) -> dict[str, Any]:
 def resource_exhausted() -> tuple[int, dict[str, Any]]:
     return 429, {"error": {"code": 429, "message": "Resource has been exhausted (e.g. check quota).",
                            "status": "RESOURCE_EXHAUSTED"}}
+
+
+def batch_operation(name: str, model: str, state: str, responses: list[dict[str, Any] | None] | None
+                    ) -> dict[str, Any]:
+    """A Gemini API batch job as ``batches.get`` returns it (a long-running operation whose metadata is the
+    ``GenerateContentBatch``); ``responses``: the inlined responses of a finished job (None: a failed item)."""
+    metadata: dict[str, Any] = {
+        "@type": "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch",
+        "model": f"models/{model}", "displayName": "nightly-summaries", "name": name, "state": state,
+        "createTime": "2026-12-06T22:00:00.000000Z", "updateTime": "2026-12-07T01:12:00.000000Z"}
+    if responses is not None:
+        items = [{"response": r, "metadata": {"key": f"request-{i}"}} if r is not None else
+                 {"error": {"code": 400, "message": "Request contains an invalid argument.", "status":
+                            "INVALID_ARGUMENT"}, "metadata": {"key": f"request-{i}"}}
+                 for i, r in enumerate(responses)]
+        metadata["output"] = {"inlinedResponses": {"inlinedResponses": items}}
+        metadata["endTime"] = "2026-12-07T01:12:00.000000Z"
+        metadata["batchStats"] = {"requestCount": str(len(items)),
+                                  "successfulRequestCount": str(sum(r is not None for r in responses)),
+                                  "failedRequestCount": str(sum(r is None for r in responses))}
+    return {"name": name, "metadata": metadata, "done": responses is not None}
+
+
+def vertex_batch_job(name: str, model: str) -> dict[str, Any]:
+    """A finished Vertex ``batchPredictionJob``: its results are in Cloud Storage, out of the SDK's sight."""
+    return {"name": name, "displayName": "nightly-summaries", "model": f"publishers/google/models/{model}",
+            "state": "JOB_STATE_SUCCEEDED", "createTime": "2026-12-06T22:00:00.000000Z",
+            "endTime": "2026-12-07T01:12:00.000000Z",
+            "inputConfig": {"instancesFormat": "jsonl", "gcsSource": {"uris": ["gs://acme-batch/in.jsonl"]}},
+            "outputConfig": {"predictionsFormat": "jsonl",
+                             "gcsDestination": {"outputUriPrefix": "gs://acme-batch/out"}},
+            "outputInfo": {"gcsOutputDirectory": "gs://acme-batch/out/prediction-model-2026"},
+            "completionStats": {"successfulCount": "2"}}

@@ -21,12 +21,12 @@ own switch ``ANTHROPIC_OPEN_TELEMETRY=false`` (read when a client is constructed
 from __future__ import annotations
 
 import os
-from collections import OrderedDict
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from ..core import telemetry as names
+from ..core.batches import SEEN, record_item
 from ..core.calls import RUNTIME, Adapter, LLMCostInstrumentor, Prepared, logger, mark_ours
 from ..core.contract import ClientAttr, ProviderSpec, Reads, RequestMap, Surface
 from ..core.provider import RequestReader, SpecInstrumentor
@@ -189,25 +189,6 @@ def read_message(call: CallRecord, message: Any) -> None:
 
 # -- message batches: every succeeded result is a call of its own ------------------------------------------
 
-class _SeenIds:
-    """Message ids already recorded, so reading a batch's results twice does not count its cost twice."""
-
-    def __init__(self, limit: int = 100_000) -> None:
-        self.ids: OrderedDict[str, None] = OrderedDict()
-        self.limit = limit
-
-    def first_time(self, message_id: str) -> bool:
-        if message_id in self.ids:
-            return False
-        self.ids[message_id] = None
-        if len(self.ids) > self.limit:
-            self.ids.popitem(last=False)
-        return True
-
-
-_SEEN = _SeenIds()
-
-
 class _BatchObserver:
     """Observer of a results stream: records one call per succeeded item as the caller reads it."""
 
@@ -222,16 +203,12 @@ class _BatchObserver:
         result = getattr(item, "result", None)
         message = getattr(result, "message", None)
         mid = getattr(message, "id", None)
-        if getattr(result, "type", None) != "succeeded" or not isinstance(mid, str) or not _SEEN.first_time(mid):
+        if getattr(result, "type", None) != "succeeded" or not isinstance(mid, str) or not SEEN.first_time(mid):
             return True
         provider, host, port = self.adapter.request.endpoint(self.instance)
         model = getattr(message, "model", None)
         call = CallRecord("chat", provider, model if isinstance(model, str) else None, host, port, False)
-        self.telemetry.start(call)
-        self.telemetry.detach(call)
-        read_message(call, message)
-        call.service_tier = call.service_tier or "batch"
-        self.telemetry.finish(call)
+        record_item(self.telemetry, call, lambda record: read_message(record, message))
         return True
 
     def on_result(self, result: Any) -> None:

@@ -14,17 +14,20 @@ details, image output from the answer's. A stream's chunks carry the running tot
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from ..core import telemetry as names
-from ..core.calls import Prepared, request_attributes
+from ..core.batches import SEEN, record_item
+from ..core.calls import RUNTIME, Adapter, LLMCostInstrumentor, Prepared, logger, mark_ours, request_attributes
 from ..core.contract import ClientFlag, ProviderSpec, Reads, RequestMap, Server, Surface, UsageMap
 from ..core.provider import SpecAdapter, SpecInstrumentor
 from ..core.reading import field, given, whole
 from ..core.telemetry import CallRecord
 
 _MODELS = "google.genai.models"
+_BATCHES = "google.genai.batches"
 _CONFIG_PARAMS = (
     ("temperature", names.REQUEST_TEMPERATURE),
     ("top_p", names.REQUEST_TOP_P),
@@ -122,6 +125,65 @@ class GeminiAdapter(SpecAdapter):
             call.usage = Usage(input_tokens=sum(tokens))
 
 
+# -- batch jobs: each inlined response of a finished job is a call of its own, at the batch rate ---------------
+
+def _record_batch_jobs(adapter: Adapter, instance: Any, result: Any) -> None:
+    """Record every inlined response of the batch job(s) in ``result`` (a ``BatchJob`` or a page of them) not
+    recorded before. Key: the job's name and the response's index, so polling a job never counts it twice.
+    Failed items carry no response and are not billed; results written to a file (Gemini API ``responses_file``,
+    Vertex Cloud Storage or BigQuery) are out of sight."""
+    telemetry = RUNTIME.telemetry
+    if telemetry is None or not isinstance(adapter, GeminiAdapter):
+        return
+    jobs = field(result, "batch_jobs")
+    for job in jobs if isinstance(jobs, list) else (result,):
+        name = field(job, "name")
+        inlined = field(field(job, "dest"), "inlined_responses")
+        if not isinstance(name, str) or not name or not isinstance(inlined, list):
+            continue
+        model = field(job, "model")
+        for index, item in enumerate(inlined):
+            response = field(item, "response")
+            if response is None or not SEEN.first_time(f"{name}#{index}"):
+                continue
+            provider, host, port = adapter.request.endpoint(instance)
+            call = CallRecord(adapter.operation, provider, model if isinstance(model, str) else None, host, port,
+                              False)
+            record_item(telemetry, call, partial(adapter.read_result, result=response))
+
+
+def _observe_batches(instrumentor: LLMCostInstrumentor, adapter: Adapter, instance: Any, result: Any) -> None:
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        return
+    try:
+        _record_batch_jobs(adapter, instance, result)
+    except Exception:
+        logger.debug("otel-llm-cost: could not read a Gemini batch job", exc_info=True)
+
+
+def _batch_jobs(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callable[..., Any]:
+    """Wrapper factory for ``Batches.get`` / ``_create`` / ``_list``: the job is the SDK's, untouched."""
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        result = wrapped(*args, **kwargs)
+        _observe_batches(instrumentor, adapter, instance, result)
+        return result
+
+    return mark_ours(wrapper)
+
+
+def _async_batch_jobs(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callable[..., Any]:
+    """``AsyncBatches``' coroutine methods."""
+
+    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> Any:
+        result = await wrapped(*args, **kwargs)
+        _observe_batches(instrumentor, adapter, instance, result)
+        return result
+
+    return mark_ours(wrapper)
+
+
 def _adapter(streaming: bool | None) -> Any:
     return partial(GeminiAdapter, streaming=streaming)
 
@@ -139,6 +201,11 @@ SPEC = ProviderSpec(
         Surface(_MODELS, "Models", ("embed_content",), operation="embeddings", reads=_EMBED, adapter=_adapter(False)),
         Surface(_MODELS, "AsyncModels", async_=("embed_content",), operation="embeddings", reads=_EMBED,
                 adapter=_adapter(False)),
+        # create() calls _create(); list() pages through _list()
+        Surface(_BATCHES, "Batches", ("get", "_create", "_list"), reads=_GENERATE, adapter=_adapter(False),
+                wrapper=_batch_jobs),
+        Surface(_BATCHES, "AsyncBatches", async_=("get", "_create", "_list"), reads=_GENERATE,
+                adapter=_adapter(False), wrapper=_async_batch_jobs),
     ))
 
 
