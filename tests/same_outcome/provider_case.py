@@ -56,6 +56,8 @@ class Surface:
     shape: str
     call: Callable[[Any], Any]
     final: Callable[[Any], Any] | None = None  # helpers: the accumulated result (get_final_...)
+    # False for a stream that is a plain (async) generator: no ``with``, no ``close()`` on an async one
+    context_manager: bool = True
 
 
 # An SSE event as sent: (event name or None, data line). A JSON event's data is kept parsed until encoded.

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import pytest
 from case_anthropic import AnthropicCase
+from case_genai import GenAICase
 from case_groq import GroqCase
 from case_openai import OpenAICase
 from harness import Runner, scenarios
@@ -25,8 +26,10 @@ CASES: dict[str, Callable[[], ProviderCase]] = {
     "openai-compatible": lambda: OpenAICase("https://openrouter.ai/api/v1"),
     "anthropic": AnthropicCase,
     "groq": GroqCase,
+    "gemini": GenAICase,
+    "vertex_ai": lambda: GenAICase(vertex=True),
 }
-SHARE = {"openai-compatible": 0.25}  # the same SDK surfaces again: fewer scenarios suffice
+SHARE = {"openai-compatible": 0.25, "vertex_ai": 0.25}  # the same SDK surfaces again: fewer scenarios suffice
 
 
 def _count(name: str) -> int:
