@@ -38,8 +38,10 @@ _CONFIG_PARAMS = (
     ("seed", names.REQUEST_SEED),
 )
 _CONFIG_FIELDS = (*(name for name, _ in _CONFIG_PARAMS), "stop_sequences", "candidate_count", "service_tier")
-# Vertex reports the tier it served on; ON_DEMAND is the standard price
-_TRAFFIC_TIERS = {"ON_DEMAND_FLEX": "flex", "ON_DEMAND_PRIORITY": "priority"}
+# Vertex reports the tier it served on; ON_DEMAND is the standard price. Provisioned Throughput is a subscription
+# billed apart: its calls are priced at their on-demand equivalent (no such variant in the table), and say so
+_TRAFFIC_TIERS = {"ON_DEMAND_FLEX": "flex", "ON_DEMAND_PRIORITY": "priority",
+                  "PROVISIONED_THROUGHPUT": "provisioned_throughput"}
 
 GENERATE_USAGE = UsageMap(input="prompt_token_count", input_plus=("tool_use_prompt_token_count",),
                           output="candidates_token_count", output_plus=("thoughts_token_count",),
