@@ -75,6 +75,7 @@ class FakeGenAI:
         self.break_stream_after: int | None = None
         self.final_usage: dict[str, Any] | None = usage(vertex=vertex)
         self.embed_body: dict[str, Any] | None = None
+        self.images_body: dict[str, Any] | None = None  # Imagen's answer, when a test sets one
         # batch jobs by name: the operation JSON the Gemini API (or Vertex's batchPredictionJob) answers with
         self.batches: dict[str, dict[str, Any]] = {}
 
@@ -116,6 +117,8 @@ class FakeGenAI:
             return _HTTP.Response(200, json=response("Paris", self.final_usage, model=_model_of(path)))
         if path.endswith(":streamGenerateContent"):
             return self._stream(_model_of(path), is_async)
+        if path.endswith(":predict") and _model_of(path).startswith("imagen"):
+            return _HTTP.Response(200, json=images_body(body) if self.images_body is None else self.images_body)
         if path.endswith((":embedContent", ":batchEmbedContents", ":predict")):
             return _HTTP.Response(200, json=self.embed_body or embedding_body(path))
         if path.endswith(":batchGenerateContent"):  # a new job: pending, no output yet
@@ -232,3 +235,20 @@ def vertex_batch_job(name: str, model: str) -> dict[str, Any]:
                              "gcsDestination": {"outputUriPrefix": "gs://acme-batch/out"}},
             "outputInfo": {"gcsOutputDirectory": "gs://acme-batch/out/prediction-model-2026"},
             "completionStats": {"successfulCount": "2"}}
+
+
+# a 1x1 PNG, as Imagen sends images (base64 in bytesBase64Encoded)
+PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+
+
+def images_body(request: dict[str, Any], filtered: int = 0) -> dict[str, Any]:
+    """Imagen's ``predict`` answer: one prediction per image asked for (``sampleCount``), the last ``filtered`` of
+    them withheld by the safety filter (a reason, no image), then the prompt's safety attributes."""
+    count = int(request.get("parameters", {}).get("sampleCount", 4))
+    predictions: list[dict[str, Any]] = [{"mimeType": "image/png", "bytesBase64Encoded": PNG_B64}
+                                         for _ in range(count - filtered)]
+    predictions += [{"raiFilteredReason": "Your current safety filter threshold filtered out 1 generated image."}
+                    for _ in range(filtered)]
+    predictions.append({"contentType": "Positive Prompt",
+                        "safetyAttributes": {"categories": ["Violence"], "scores": [0.1]}})
+    return {"predictions": predictions}

@@ -186,6 +186,22 @@ def _async_batch_jobs(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Ca
     return mark_ours(wrapper)
 
 
+class ImagenAdapter(GeminiAdapter):
+    """Imagen bills per image generated and not the prompt: the usage is the number of images the answer carries
+    (bytes or a Cloud Storage URI; a prediction filtered for safety carries none and is not billed), priced at the
+    table's per-image price. No token count is reported, so none is recorded."""
+
+    def read_result(self, call: CallRecord, result: Any) -> None:
+        from ..core.usage import Usage
+
+        images = field(result, "generated_images")
+        if not isinstance(images, list):
+            return  # no answer to count: unpriced (no_usage), never $0
+        made = [image for g in images if (image := field(g, "image")) is not None
+                and (field(image, "image_bytes") or field(image, "gcs_uri"))]
+        call.usage = Usage(output_images=len(made))
+
+
 def _adapter(streaming: bool | None) -> Any:
     return partial(GeminiAdapter, streaming=streaming)
 
@@ -203,6 +219,11 @@ SPEC = ProviderSpec(
         Surface(_MODELS, "Models", ("embed_content",), operation="embeddings", reads=_EMBED, adapter=_adapter(False)),
         Surface(_MODELS, "AsyncModels", async_=("embed_content",), operation="embeddings", reads=_EMBED,
                 adapter=_adapter(False)),
+        # Imagen (generate_images sends one request through _generate_images), priced per image
+        Surface(_MODELS, "Models", ("_generate_images",), operation="generate_content", reads=_GENERATE,
+                adapter=partial(ImagenAdapter, streaming=False)),
+        Surface(_MODELS, "AsyncModels", async_=("_generate_images",), operation="generate_content", reads=_GENERATE,
+                adapter=partial(ImagenAdapter, streaming=False)),
         # create() calls _create(); list() pages through _list()
         Surface(_BATCHES, "Batches", ("get", "_create", "_list"), reads=_GENERATE, adapter=_adapter(False),
                 wrapper=_batch_jobs),
