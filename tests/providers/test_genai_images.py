@@ -6,6 +6,7 @@ table's per-image unit (corrections.toml). Images withheld by the safety filter 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import cases  # noqa: F401  (the simulated APIs' path)
 import pytest
@@ -70,3 +71,14 @@ def test_an_answer_without_predictions_is_unpriced_never_zero(otel: Otel) -> Non
     (span,) = otel.finished()
     assert COST not in span.attributes
     assert span.attributes["llm_cost.unpriced_reason"] == "no_usage"
+
+
+def test_a_price_file_can_price_images(otel: Otel, tmp_path: Any) -> None:
+    prices = tmp_path / "prices.toml"
+    prices.write_text('[[price]]\nprovider = "gcp.vertex_ai"\nmodel = "imagen-acme-tuned"\ninput = 0\noutput = 0\n'
+                      'per_image = 0.05\n')
+    otel.reinstrument(prices_file=str(prices))
+    FakeGenAI(vertex=True).client().models.generate_images(model="imagen-acme-tuned", prompt="a red bicycle",
+                                                           config={"number_of_images": 2})
+    (span,) = otel.finished()
+    assert span.attributes[COST] == pytest.approx(2 * 0.05)
