@@ -120,3 +120,17 @@ def test_a_broken_job_object_never_breaks_the_app(otel: Otel, monkeypatch: pytes
     name = _finished_job(fake)
     assert fake.client().batches.get(name=name).name == name
     assert otel.finished() == []
+
+
+def test_a_job_is_priced_as_of_when_it_was_sent(otel: Otel) -> None:
+    fake = FakeGenAI()
+    name = f"batches/{uuid.uuid4().hex[:12]}"
+    answer = response("Paris", usage(prompt=1_000, cached=0, tool_use=0, candidates=300, thoughts=0),
+                      model="gemini-4-argon")
+    job = batch_operation(name, "gemini-4-argon", "BATCH_STATE_SUCCEEDED", [answer])
+    job["metadata"]["createTime"] = "2026-11-30T22:00:00Z"  # gemini-4-argon doubled its prices on 2026-12-01
+    fake.batches[name] = job
+    fake.client().batches.get(name=name)
+    (span,) = otel.finished()
+    # gemini-4-argon in a batch sent before 2026-12-01, USD per 1M: input 1.00, output 5.00 (from then: 2 / 10)
+    assert span.attributes[COST] == pytest.approx((1_000 * 1.00 + 300 * 5.00) / 1e6)

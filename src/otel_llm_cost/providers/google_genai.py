@@ -15,6 +15,7 @@ details, image output from the answer's. A stream's chunks carry the running tot
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -144,6 +145,7 @@ def _record_batch_jobs(adapter: Adapter, instance: Any, result: Any) -> None:
         if not isinstance(name, str) or not name or not isinstance(inlined, list):
             continue
         model = field(job, "model")
+        sent = field(job, "create_time")  # priced as of when the job was sent, not when it is read
         for index, item in enumerate(inlined):
             response = field(item, "response")
             if response is None or not SEEN.first_time(f"{name}#{index}"):
@@ -151,6 +153,8 @@ def _record_batch_jobs(adapter: Adapter, instance: Any, result: Any) -> None:
             provider, host, port = adapter.request.endpoint(instance)
             call = CallRecord(adapter.operation, provider, model if isinstance(model, str) else None, host, port,
                               False)
+            if isinstance(sent, datetime) and sent.tzinfo is not None:
+                call.start_time = sent
             record_item(telemetry, call, partial(adapter.read_result, result=response))
 
 
