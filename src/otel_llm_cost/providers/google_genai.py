@@ -10,6 +10,10 @@ Usage as Google bills it: ``prompt_token_count`` includes the cached subset (``c
 ``tool_use_prompt_token_count`` is billed as input beside it; ``thoughts_token_count`` is billed as output beside
 ``candidates_token_count`` (the conventions count reasoning inside output); audio input is read from the per-modality
 details, image output from the answer's. A stream's chunks carry the running total: the last one wins, never a sum.
+
+Batch jobs (``Batches.get`` / ``_create`` / ``_list``): each inlined response of a finished job is a call of its
+own at the batch rate, recorded once (``core.batches``), priced as of the job's creation. Imagen
+(``_generate_images``) is billed per image generated, from the table's per-image unit.
 """
 
 from __future__ import annotations
