@@ -4,7 +4,8 @@
 # google-genai < 3 only, so the main venv cannot run it). A second virtualenv, cached outside the checkout and
 # rebuilt only when this script or pyproject.toml change. The other SDKs and their peers are there because the
 # shared provider cases (tests/providers/cases.py) load every provider.
-# Usage: scripts/test-compat-genai.sh [extra pytest args]   (runs the gemini/vertex cases of tests/providers)
+# Usage: scripts/test-compat-genai.sh [extra pytest args]   (runs the gemini/vertex cases of tests/providers and
+# the google-genai batch, Imagen and Vertex-price tests)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -20,4 +21,6 @@ cached_venv "venv-genai-$version" scripts/test-compat-genai.sh pyproject.toml --
     "opentelemetry-instrumentation-botocore>=0.48b0" "opentelemetry-instrumentation-bedrock>=0.62,<0.63"
 "$venv/bin/python" -c "from google.genai import version; import sys; v = version.__version__; print('== test-compat-genai: google-genai', v); sys.exit(v != '$version')"
 PATH="$venv/bin:$PATH" "$venv/bin/python" -m pytest -p no:cacheprovider tests/providers/test_google_genai.py \
-    tests/providers/test_provider_behaviour.py -k "gemini or vertex or genai" "$@"
+    tests/providers/test_genai_batches.py tests/providers/test_genai_images.py \
+    tests/providers/test_genai_vertex_prices.py \
+    tests/providers/test_provider_behaviour.py -k "gemini or vertex or genai or batch or imagen or image" "$@"

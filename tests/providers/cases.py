@@ -109,16 +109,22 @@ def _genai_create(client: Any, stream: bool) -> Any:
 
 
 def _genai_peers() -> tuple[Callable[[], Any], ...]:
-    """The official google-genai instrumentation, where it is installed and instruments this SDK version (it stops
-    at google-genai 3: scripts/test-compat-genai.sh runs it on the oldest release we support)."""
-    try:
-        from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
-        from opentelemetry.instrumentation.google_genai import GoogleGenAiSdkInstrumentor
-    except ImportError:
-        return ()
-    if get_dependency_conflicts(GoogleGenAiSdkInstrumentor().instrumentation_dependencies()) is not None:
-        return ()
-    return (GoogleGenAiSdkInstrumentor,)
+    """The official google-genai instrumentation and OpenLLMetry's (``google_generativeai``, which wraps
+    google-genai's public ``generate_content[_stream]``), each where it is installed and instruments this SDK
+    version (the official one stops at google-genai 3: scripts/test-compat-genai.sh runs it on the oldest release
+    we support)."""
+    from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
+
+    peers: list[Callable[[], Any]] = []
+    for module, name in (("opentelemetry.instrumentation.google_genai", "GoogleGenAiSdkInstrumentor"),
+                         ("opentelemetry.instrumentation.google_generativeai", "GoogleGenerativeAiInstrumentor")):
+        try:
+            peer = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            continue
+        if get_dependency_conflicts(peer().instrumentation_dependencies()) is None:
+            peers.append(peer)
+    return tuple(peers)
 
 
 def _openai_peers() -> tuple[Callable[[], Any], ...]:

@@ -75,6 +75,9 @@ class FakeGenAI:
         self.break_stream_after: int | None = None
         self.final_usage: dict[str, Any] | None = usage(vertex=vertex)
         self.embed_body: dict[str, Any] | None = None
+        self.images_body: dict[str, Any] | None = None  # Imagen's answer, when a test sets one
+        # batch jobs by name: the operation JSON the Gemini API (or Vertex's batchPredictionJob) answers with
+        self.batches: dict[str, dict[str, Any]] = {}
 
     def _options(self) -> types.HttpOptions:
         if not _TAKES_CLIENTS:  # google-genai before 2.x: its own httpx clients, given our transport
@@ -114,11 +117,30 @@ class FakeGenAI:
             return _HTTP.Response(200, json=response("Paris", self.final_usage, model=_model_of(path)))
         if path.endswith(":streamGenerateContent"):
             return self._stream(_model_of(path), is_async)
+        if path.endswith(":predict") and _model_of(path).startswith("imagen"):
+            return _HTTP.Response(200, json=images_body(body) if self.images_body is None else self.images_body)
         if path.endswith((":embedContent", ":batchEmbedContents", ":predict")):
             return _HTTP.Response(200, json=self.embed_body or embedding_body(path))
+        if path.endswith(":batchGenerateContent"):  # a new job: pending, no output yet
+            job = batch_operation("batches/job-new", _model_of(path), "BATCH_STATE_PENDING", None)
+            self.batches.setdefault("batches/job-new", job)
+            return _HTTP.Response(200, json=job)
+        if "/batches" in path or "/batchPredictionJobs" in path:
+            return self._batch(path, request.method)
         if path.endswith(":countTokens"):
             return _HTTP.Response(200, json={"totalTokens": 7})
         return _HTTP.Response(404, json={"error": {"code": 404, "message": f"{path} not found",
+                                                    "status": "NOT_FOUND"}})
+
+    def _batch(self, path: str, method: str) -> Any:
+        if path.endswith(("/batches", "/batchPredictionJobs")) and method == "GET":
+            key = "batchPredictionJobs" if self.vertex else "operations"
+            return _HTTP.Response(200, json={key: list(self.batches.values())})
+        at = path.find("/projects/" if self.vertex else "/batches/")
+        name = path[at + 1:]
+        if name in self.batches:
+            return _HTTP.Response(200, json=self.batches[name])
+        return _HTTP.Response(404, json={"error": {"code": 404, "message": f"{name} not found",
                                                     "status": "NOT_FOUND"}})
 
     def _stream(self, model: str, is_async: bool) -> Any:
@@ -180,3 +202,53 @@ def embedding_body(path: str) -> dict[str, Any]:
 def resource_exhausted() -> tuple[int, dict[str, Any]]:
     return 429, {"error": {"code": 429, "message": "Resource has been exhausted (e.g. check quota).",
                            "status": "RESOURCE_EXHAUSTED"}}
+
+
+def batch_operation(name: str, model: str, state: str, responses: list[dict[str, Any] | None] | None
+                    ) -> dict[str, Any]:
+    """A Gemini API batch job as ``batches.get`` returns it (a long-running operation whose metadata is the
+    ``GenerateContentBatch``); ``responses``: the inlined responses of a finished job (None: a failed item)."""
+    metadata: dict[str, Any] = {
+        "@type": "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch",
+        "model": f"models/{model}", "displayName": "nightly-summaries", "name": name, "state": state,
+        "createTime": "2026-12-06T22:00:00.000000Z", "updateTime": "2026-12-07T01:12:00.000000Z"}
+    if responses is not None:
+        items = [{"response": r, "metadata": {"key": f"request-{i}"}} if r is not None else
+                 {"error": {"code": 400, "message": "Request contains an invalid argument.", "status":
+                            "INVALID_ARGUMENT"}, "metadata": {"key": f"request-{i}"}}
+                 for i, r in enumerate(responses)]
+        metadata["output"] = {"inlinedResponses": {"inlinedResponses": items}}
+        metadata["endTime"] = "2026-12-07T01:12:00.000000Z"
+        metadata["batchStats"] = {"requestCount": str(len(items)),
+                                  "successfulRequestCount": str(sum(r is not None for r in responses)),
+                                  "failedRequestCount": str(sum(r is None for r in responses))}
+    return {"name": name, "metadata": metadata, "done": responses is not None}
+
+
+def vertex_batch_job(name: str, model: str) -> dict[str, Any]:
+    """A finished Vertex ``batchPredictionJob``: its results are in Cloud Storage, out of the SDK's sight."""
+    return {"name": name, "displayName": "nightly-summaries", "model": f"publishers/google/models/{model}",
+            "state": "JOB_STATE_SUCCEEDED", "createTime": "2026-12-06T22:00:00.000000Z",
+            "endTime": "2026-12-07T01:12:00.000000Z",
+            "inputConfig": {"instancesFormat": "jsonl", "gcsSource": {"uris": ["gs://acme-batch/in.jsonl"]}},
+            "outputConfig": {"predictionsFormat": "jsonl",
+                             "gcsDestination": {"outputUriPrefix": "gs://acme-batch/out"}},
+            "outputInfo": {"gcsOutputDirectory": "gs://acme-batch/out/prediction-model-2026"},
+            "completionStats": {"successfulCount": "2"}}
+
+
+# a 1x1 PNG, as Imagen sends images (base64 in bytesBase64Encoded)
+PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+
+
+def images_body(request: dict[str, Any], filtered: int = 0) -> dict[str, Any]:
+    """Imagen's ``predict`` answer: one prediction per image asked for (``sampleCount``), the last ``filtered`` of
+    them withheld by the safety filter (a reason, no image), then the prompt's safety attributes."""
+    count = int(request.get("parameters", {}).get("sampleCount", 4))
+    predictions: list[dict[str, Any]] = [{"mimeType": "image/png", "bytesBase64Encoded": PNG_B64}
+                                         for _ in range(count - filtered)]
+    predictions += [{"raiFilteredReason": "Your current safety filter threshold filtered out 1 generated image."}
+                    for _ in range(filtered)]
+    predictions.append({"contentType": "Positive Prompt",
+                        "safetyAttributes": {"categories": ["Violence"], "scores": [0.1]}})
+    return {"predictions": predictions}

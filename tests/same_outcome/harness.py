@@ -107,7 +107,7 @@ def consume(scenario: Scenario, result: Any, out: list[Any]) -> None:
             parsed = response.parse()
             _consume_stream(parsed, how, k, out) if shape.endswith("_stream") else out.append(snap(parsed))
     elif shape == "stream":
-        _consume_stream(result, how, k, out)
+        _consume_stream(result, how, k, out, scenario.surface.context_manager)
     elif shape == "generator":
         if how == "raise":  # a generator's way to leave early by an exception: closing() it
             with contextlib.closing(result):
@@ -127,7 +127,7 @@ def consume(scenario: Scenario, result: Any, out: list[Any]) -> None:
                 raise AppStopped
 
 
-def _consume_stream(stream: Any, how: str, k: int, out: list[Any]) -> None:
+def _consume_stream(stream: Any, how: str, k: int, out: list[Any], context_manager: bool = True) -> None:
     if how == "all":
         _read(iter(stream), None, out)
     elif how == "abandon":
@@ -135,6 +135,9 @@ def _consume_stream(stream: Any, how: str, k: int, out: list[Any]) -> None:
     elif how == "close":
         _read(iter(stream), k, out)
         stream.close()
+    elif not context_manager:  # a plain generator: the app raises mid-iteration, no with block
+        _read(iter(stream), k, out)
+        raise AppStopped
     else:
         with stream:
             _read(iter(stream), k, out)
@@ -169,7 +172,7 @@ async def consume_async(scenario: Scenario, result: Any, out: list[Any]) -> None
             else:
                 out.append(snap(parsed))
     elif shape == "stream":
-        await _consume_astream(result, how, k, out)
+        await _consume_astream(result, how, k, out, scenario.surface.context_manager)
     elif shape == "generator":
         if how == "raise":
             async with contextlib.aclosing(result):
@@ -189,12 +192,15 @@ async def consume_async(scenario: Scenario, result: Any, out: list[Any]) -> None
                 raise AppStopped
 
 
-async def _consume_astream(stream: Any, how: str, k: int, out: list[Any]) -> None:
+async def _consume_astream(stream: Any, how: str, k: int, out: list[Any], context_manager: bool = True) -> None:
     if how in ("all", "abandon"):
         await _aread(stream, None if how == "all" else k, out)
     elif how == "close":
         await _aread(stream, k, out)
-        await stream.close()
+        await (stream.close() if context_manager else stream.aclose())  # an async generator has only aclose()
+    elif not context_manager:
+        await _aread(stream, k, out)
+        raise AppStopped
     else:
         async with stream:
             await _aread(stream, k, out)
@@ -360,7 +366,11 @@ class Runner:
         problems += [f"the app's exception was raised in our frame {frame}" for frame in errors
                      if frame.startswith(OURS)]
         spans = self._ended_spans()
-        if not spans and scenario.how == "abandon":
+        # a plain generator left by an exception or closed is abandoned too: the SDK's outer generator closes,
+        # and the stream it was reading (ours inside) ends when collected
+        left = scenario.how == "abandon" or (scenario.how in ("raise", "close")
+                                             and not scenario.surface.context_manager)
+        if not spans and left:
             self.collect_garbage()
             spans = self._ended_spans()
         if len(spans) != 1:

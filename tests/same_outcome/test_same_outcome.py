@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import pytest
 from case_anthropic import AnthropicCase
+from case_genai import GenAICase
 from case_groq import GroqCase
 from case_ollama import OllamaCase
 from case_openai import OpenAICase
@@ -27,8 +28,10 @@ CASES: dict[str, Callable[[], ProviderCase]] = {
     "anthropic": AnthropicCase,
     "groq": GroqCase,
     "ollama": OllamaCase,
+    "gemini": GenAICase,
+    "vertex_ai": lambda: GenAICase(vertex=True),
 }
-SHARE = {"openai-compatible": 0.25}  # the same SDK surfaces again: fewer scenarios suffice
+SHARE = {"openai-compatible": 0.25, "vertex_ai": 0.25}  # the same SDK surfaces again: fewer scenarios suffice
 
 
 def _count(name: str) -> int:

@@ -28,6 +28,7 @@ _PRICE_LABELS = {
     "output_image_mtok": "image out",
     "web_searches_kcount": "web search /1k",
     "requests_kcount": "requests /1k",
+    "output_image_count": "per image",
 }
 
 

@@ -134,6 +134,7 @@ class UsageMap:
     input_image: Path | None = None
     output_image: Path | None = None
     web_searches: Path | None = None
+    output_images: Path | None = None  # images generated, priced per image
     input_plus: tuple[str, ...] = ()
     output_plus: tuple[str, ...] = ()
     cost: Path | None = None

@@ -59,7 +59,7 @@ class EndpointLookup:
 
 
 _SLOTS = ("input", "output", "cache_read", "cache_write", "cache_write_1h", "reasoning", "input_audio",
-          "output_audio", "input_image", "output_image", "web_searches")
+          "output_audio", "input_image", "output_image", "web_searches", "output_images")
 _USAGE_ARGS = dict(zip(_SLOTS, (f for f in USAGE_FIELDS if f != "requests"), strict=True))
 
 

@@ -221,7 +221,8 @@ class PriceBook:
         if problem is not None:
             return r.Unpriced(r.INVALID_USAGE, problem)
         reported = _valid_provider_cost(provider_cost)
-        if usage.input_tokens is None and reported is None:
+        counted = usage.input_tokens is not None or usage.output_images is not None  # images: Imagen bills no tokens
+        if not counted and reported is None:
             return r.Unpriced(r.NO_USAGE, "the response carried no token usage")
 
         resolution: Resolution | r.Unpriced = r.Unpriced(r.NO_MODEL, "the call reported no model name")
@@ -240,7 +241,7 @@ class PriceBook:
                 self._warn_unpriced(provider, model or response_model or "", resolution)
                 if context is None and reported is None and len(self._compiled) < self._memo_size:
                     self._compiled[(provider, model, response_model, service_tier)] = compile_unpriced(resolution)
-        elif usage.input_tokens is None:
+        elif not counted:
             local = r.Unpriced(r.NO_USAGE, "the response carried no token usage")
         else:
             local = self._local(resolution, usage, _as_utc(at), service_tier, context, duration_s)

@@ -20,6 +20,12 @@ from .table import PriceTable
 
 SCHEMA = 1
 LITELLM = "litellm"
+# Units genai-prices has no key for, added to every table we build (additive: an older reader of the table never
+# meets a row using them unless a correction prices one). Per image generated: Imagen's price unit.
+OWN_UNITS: dict[str, dict[str, Any]] = {
+    "output_image_count": {"usage": "output_images", "per": 1, "dimensions": {"family": "images",
+                                                                               "direction": "output"}},
+}
 
 
 def litellm_table_model(model: LiteLLMModel) -> dict[str, Any]:
@@ -68,6 +74,7 @@ def build_table(genai_providers: list[dict[str, Any]], units: Mapping[str, Any],
                 table_id: str, source: Mapping[str, str], generated_at: str | None = None) -> dict[str, Any]:
     """The merged table: genai-prices' providers, plus ``extra`` (LiteLLM) models they do not price, with the
     corrections applied on top; checked (``check_table``) before it is returned."""
+    units = {**units, **OWN_UNITS}
     providers = [dict(p, models=list(p["models"])) for p in genai_providers]
     by_id = {p["id"]: p for p in providers}
     for provider, model in unpriced_litellm(providers, units, extra):

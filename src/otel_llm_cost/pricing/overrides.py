@@ -54,6 +54,7 @@ PRICE_FIELDS: dict[str, str] = {
     "output_audio": "output_audio_mtok",
     "input_image": "input_image_mtok",
     "output_image": "output_image_mtok",
+    "per_image": "output_image_count",  # USD per image generated (Imagen): the table's own unit
 }
 MATCH_FIELDS = {"provider", "model", "regex", "effective_from"}
 PRICE_ONLY_FIELDS = {"per_request", "per_second", "per_hour", "tiers"}

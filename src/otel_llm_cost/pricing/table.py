@@ -37,6 +37,7 @@ USAGE_FIELDS: dict[str, str] = {
     "output_reasoning_tokens": "reasoning_tokens",
     "web_searches": "web_searches",
     "requests": "requests",
+    "output_images": "output_images",
 }
 
 BUCKETS = ("input", "output", "cache_read", "cache_write", "other")

@@ -10,21 +10,29 @@ Usage as Google bills it: ``prompt_token_count`` includes the cached subset (``c
 ``tool_use_prompt_token_count`` is billed as input beside it; ``thoughts_token_count`` is billed as output beside
 ``candidates_token_count`` (the conventions count reasoning inside output); audio input is read from the per-modality
 details, image output from the answer's. A stream's chunks carry the running total: the last one wins, never a sum.
+
+Batch jobs (``Batches.get`` / ``_create`` / ``_list``): each inlined response of a finished job is a call of its
+own at the batch rate, recorded once (``core.batches``), priced as of the job's creation. Imagen
+(``_generate_images``) is billed per image generated, from the table's per-image unit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 from ..core import telemetry as names
-from ..core.calls import Prepared, request_attributes
+from ..core.batches import record_batch_item
+from ..core.calls import RUNTIME, Adapter, LLMCostInstrumentor, Prepared, logger, mark_ours, request_attributes
 from ..core.contract import ClientFlag, ProviderSpec, Reads, RequestMap, Server, Surface, UsageMap
 from ..core.provider import SpecAdapter, SpecInstrumentor
 from ..core.reading import field, given, whole
 from ..core.telemetry import CallRecord
 
 _MODELS = "google.genai.models"
+_BATCHES = "google.genai.batches"
 _CONFIG_PARAMS = (
     ("temperature", names.REQUEST_TEMPERATURE),
     ("top_p", names.REQUEST_TOP_P),
@@ -35,8 +43,10 @@ _CONFIG_PARAMS = (
     ("seed", names.REQUEST_SEED),
 )
 _CONFIG_FIELDS = (*(name for name, _ in _CONFIG_PARAMS), "stop_sequences", "candidate_count", "service_tier")
-# Vertex reports the tier it served on; ON_DEMAND is the standard price
-_TRAFFIC_TIERS = {"ON_DEMAND_FLEX": "flex", "ON_DEMAND_PRIORITY": "priority"}
+# Vertex reports the tier it served on; ON_DEMAND is the standard price. Provisioned Throughput is a subscription
+# billed apart: its calls are priced at their on-demand equivalent (no such variant in the table), and say so
+_TRAFFIC_TIERS = {"ON_DEMAND_FLEX": "flex", "ON_DEMAND_PRIORITY": "priority",
+                  "PROVISIONED_THROUGHPUT": "provisioned_throughput"}
 
 GENERATE_USAGE = UsageMap(input="prompt_token_count", input_plus=("tool_use_prompt_token_count",),
                           output="candidates_token_count", output_plus=("thoughts_token_count",),
@@ -122,6 +132,84 @@ class GeminiAdapter(SpecAdapter):
             call.usage = Usage(input_tokens=sum(tokens))
 
 
+# -- batch jobs: each inlined response of a finished job is a call of its own, at the batch rate ---------------
+
+def _record_batch_jobs(adapter: Adapter, instance: Any, result: Any) -> None:
+    """Record every inlined response of the batch job(s) in ``result`` (a ``BatchJob`` or a page of them) not
+    recorded before. Key: the job's name and the response's index, so polling a job never counts it twice.
+    Failed items carry no response and are not billed; results written to a file (Gemini API ``responses_file``,
+    Vertex Cloud Storage or BigQuery) are out of sight."""
+    telemetry = RUNTIME.telemetry
+    if telemetry is None or not isinstance(adapter, GeminiAdapter):
+        return
+    jobs = field(result, "batch_jobs")
+    for job in jobs if isinstance(jobs, list) else (result,):
+        name = field(job, "name")
+        inlined = field(field(job, "dest"), "inlined_responses")
+        if not isinstance(name, str) or not name or not isinstance(inlined, list):
+            continue
+        model = field(job, "model")
+        sent = field(job, "create_time")  # priced as of when the job was sent, not when it is read
+        for index, item in enumerate(inlined):
+            response = field(item, "response")
+            if response is None:
+                continue
+            provider, host, port = adapter.request.endpoint(instance)
+            call = CallRecord(adapter.operation, provider, model if isinstance(model, str) else None, host, port,
+                              False)
+            if isinstance(sent, datetime) and sent.tzinfo is not None:
+                call.start_time = sent
+            record_batch_item(telemetry, f"{name}#{index}", call, partial(adapter.read_result, result=response))
+
+
+def _observe_batches(instrumentor: LLMCostInstrumentor, adapter: Adapter, instance: Any, result: Any) -> None:
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        return
+    try:
+        _record_batch_jobs(adapter, instance, result)
+    except Exception:
+        logger.debug("otel-llm-cost: could not read a Gemini batch job", exc_info=True)
+
+
+def _batch_jobs(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callable[..., Any]:
+    """Wrapper factory for ``Batches.get`` / ``_create`` / ``_list``: the job is the SDK's, untouched."""
+
+    def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        result = wrapped(*args, **kwargs)
+        _observe_batches(instrumentor, adapter, instance, result)
+        return result
+
+    return mark_ours(wrapper)
+
+
+def _async_batch_jobs(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callable[..., Any]:
+    """``AsyncBatches``' coroutine methods."""
+
+    async def wrapper(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> Any:
+        result = await wrapped(*args, **kwargs)
+        _observe_batches(instrumentor, adapter, instance, result)
+        return result
+
+    return mark_ours(wrapper)
+
+
+class ImagenAdapter(GeminiAdapter):
+    """Imagen bills per image generated and not the prompt: the usage is the number of images the answer carries
+    (bytes or a Cloud Storage URI; a prediction filtered for safety carries none and is not billed), priced at the
+    table's per-image price. No token count is reported, so none is recorded."""
+
+    def read_result(self, call: CallRecord, result: Any) -> None:
+        from ..core.usage import Usage
+
+        images = field(result, "generated_images")
+        if not isinstance(images, list):
+            return  # no answer to count: unpriced (no_usage), never $0
+        made = [image for g in images if (image := field(g, "image")) is not None
+                and (field(image, "image_bytes") or field(image, "gcs_uri"))]
+        call.usage = Usage(output_images=len(made))
+
+
 def _adapter(streaming: bool | None) -> Any:
     return partial(GeminiAdapter, streaming=streaming)
 
@@ -139,6 +227,16 @@ SPEC = ProviderSpec(
         Surface(_MODELS, "Models", ("embed_content",), operation="embeddings", reads=_EMBED, adapter=_adapter(False)),
         Surface(_MODELS, "AsyncModels", async_=("embed_content",), operation="embeddings", reads=_EMBED,
                 adapter=_adapter(False)),
+        # Imagen (generate_images sends one request through _generate_images), priced per image
+        Surface(_MODELS, "Models", ("_generate_images",), operation="generate_content", reads=_GENERATE,
+                adapter=partial(ImagenAdapter, streaming=False)),
+        Surface(_MODELS, "AsyncModels", async_=("_generate_images",), operation="generate_content", reads=_GENERATE,
+                adapter=partial(ImagenAdapter, streaming=False)),
+        # create() calls _create(); list() pages through _list()
+        Surface(_BATCHES, "Batches", ("get", "_create", "_list"), reads=_GENERATE, adapter=_adapter(False),
+                wrapper=_batch_jobs),
+        Surface(_BATCHES, "AsyncBatches", async_=("get", "_create", "_list"), reads=_GENERATE,
+                adapter=_adapter(False), wrapper=_async_batch_jobs),
     ))
 
 
