@@ -121,7 +121,8 @@ class RequestMap:
 class UsageMap:
     """Where each ``Usage`` count is, relative to the usage object. Counts the conventions include in a total
     but a provider reports beside it are listed in ``input_plus`` / ``output_plus`` (they are added). ``cost``
-    is a cost the provider reports itself (OpenRouter ``usage.cost``)."""
+    is a cost the provider reports itself (OpenRouter ``usage.cost``). ``floats``: the provider reports counts as
+    JSON numbers its SDK types as floats (Cohere): a whole float is read as that count, any other is no count."""
 
     input: Path | None = None
     output: Path | None = None
@@ -134,16 +135,21 @@ class UsageMap:
     input_image: Path | None = None
     output_image: Path | None = None
     web_searches: Path | None = None
+    rerank_searches: Path | None = None
     input_plus: tuple[str, ...] = ()
     output_plus: tuple[str, ...] = ()
     cost: Path | None = None
+    floats: bool = False
 
 
 @dataclass(frozen=True)
 class Reads:
     """Where a result (or a streamed item) carries its facts. ``usage_at``: the usage object's path(s), the
     first present wins (Groq streams put it under ``x_groq.usage``); ``finish``: the finish reason(s), a path
-    that may project over a list (``choices[].finish_reason``); ``merge``: how streamed usage reports combine."""
+    that may project over a list (``choices[].finish_reason``); ``merge``: how streamed usage reports combine.
+    ``billed``: for a provider that reports what it bills beside the raw token counts (Cohere's ``billed_units``
+    beside ``tokens``), where the billed counts are, relative to the same usage object: the call is priced from
+    them, while the span's and metrics' token counts stay ``usage``'s (``billed``'s when ``usage`` has none)."""
 
     usage: UsageMap
     usage_at: Path = "usage"
@@ -152,6 +158,7 @@ class Reads:
     finish: Path | None = None
     service_tier: Path | None = None
     merge: str = OVERWRITE
+    billed: UsageMap | None = None
 
 
 @dataclass(frozen=True)

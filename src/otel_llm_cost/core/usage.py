@@ -26,6 +26,7 @@ USAGE_FIELDS = (
     "output_image_tokens",
     "requests",
     "web_searches",
+    "rerank_searches",
 )
 
 # The largest count one call may report: a trillion, four orders of magnitude past any context window. Anything
@@ -62,7 +63,8 @@ class Usage:
     """Token usage of one call; every subset count is included in its total.
 
     ``cache_write_tokens`` counts all cache writes (5 min + 1 h); ``cache_write_1h_tokens`` is the 1-hour
-    subset. ``requests`` and ``web_searches`` are priced per request where a table has such prices.
+    subset. ``requests``, ``web_searches`` and ``rerank_searches`` (Cohere's billed search units) are priced per
+    unit where a table has such prices.
     """
 
     __slots__ = USAGE_FIELDS
@@ -81,6 +83,7 @@ class Usage:
         output_image_tokens: int | None = None,
         requests: int = 1,
         web_searches: int | None = None,
+        rerank_searches: int | None = None,
     ) -> None:
         self.input_tokens = input_tokens
         self.output_tokens = output_tokens
@@ -94,6 +97,7 @@ class Usage:
         self.output_image_tokens = output_image_tokens
         self.requests = requests
         self.web_searches = web_searches
+        self.rerank_searches = rerank_searches
 
     def as_dict(self) -> dict[str, int]:
         """The counts that were reported (``None`` left out)."""

@@ -199,7 +199,7 @@ class PriceBook:
         if problem is not None:
             return r.Unpriced(r.INVALID_USAGE, problem)
         reported = _valid_provider_cost(provider_cost)
-        if usage.input_tokens is None and reported is None:
+        if usage.input_tokens is None and usage.rerank_searches is None and reported is None:
             return r.Unpriced(r.NO_USAGE, "the response carried no token usage")
 
         resolution: Resolution | r.Unpriced = r.Unpriced(r.NO_MODEL, "the call reported no model name")
@@ -215,7 +215,7 @@ class PriceBook:
                 self._warn_unpriced(provider, model or response_model or "", resolution)
                 if context is None and reported is None and len(self._compiled) < self._memo_size:
                     self._compiled[(provider, model, response_model, service_tier)] = compile_unpriced(resolution)
-        elif usage.input_tokens is None:
+        elif usage.input_tokens is None and usage.rerank_searches is None:
             local = r.Unpriced(r.NO_USAGE, "the response carried no token usage")
         else:
             local = self._local(resolution, usage, _as_utc(at), service_tier, context, duration_s)
@@ -248,6 +248,10 @@ class PriceBook:
             parts = row.cost(usage)
             if usage.web_searches and "web_searches_kcount" not in row.prices:
                 self._warn_unpriced_part(entry, "web searches")
+            if usage.rerank_searches and "rerank_searches_kcount" not in row.prices:
+                if usage.input_tokens is None:  # searches are all it billed: never a silent $0
+                    return r.Unpriced(r.UNKNOWN_MODEL, f"the price table has no rerank-search price for {entry.id}")
+                self._warn_unpriced_part(entry, "rerank searches")
         except NegativeCount as exc:
             return r.Unpriced(r.INVALID_USAGE, str(exc))
         multiplier = 1.0

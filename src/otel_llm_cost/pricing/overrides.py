@@ -48,6 +48,7 @@ PRICE_FIELDS: dict[str, str] = {
     "output_audio": "output_audio_mtok",
     "input_image": "input_image_mtok",
     "output_image": "output_image_mtok",
+    "rerank_searches": "rerank_searches_kcount",  # USD per 1K searches (Cohere's search units), not per 1M
 }
 MATCH_FIELDS = {"provider", "model", "regex", "effective_from"}
 PRICE_ONLY_FIELDS = {"per_request", "per_second", "tiers"}
