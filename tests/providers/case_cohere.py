@@ -1,0 +1,64 @@
+"""The cohere SDK in the shared provider suite: ``ClientV2`` / ``AsyncClientV2`` chat and the v1 ``Client`` /
+``AsyncClient`` chat, each plain and streamed (``chat_stream``), priced from the billed units while the span shows
+the raw token counts. OpenLLMetry's cohere instrumentation is the peer (no official genai-cohere exists)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import cohere
+import fake_cohere as fake
+from cases import INPUT, ProviderCase
+
+from conversation import MESSAGES
+
+_QUESTION = MESSAGES[-1]["content"]
+
+
+def _peers() -> tuple[Callable[[], Any], ...]:
+    from opentelemetry.instrumentation.cohere import CohereInstrumentor as OpenLLMetry
+
+    return (OpenLLMetry,)
+
+
+def _stream_of(client: Any, make: Callable[[], Any]) -> Any:
+    """``chat_stream`` is a generator function: an async client's returns an async generator, not a coroutine;
+    the shared suite awaits the async create, so it gets a coroutine answering the stream."""
+    if isinstance(client, (cohere.AsyncClientV2, cohere.AsyncClient)):
+        async def answer() -> Any:
+            return make()
+
+        return answer()
+    return make()
+
+
+def _v2_create(client: Any, stream: bool) -> Any:
+    if stream:
+        return _stream_of(client, lambda: client.chat_stream(model=fake.CHAT_MODEL, messages=MESSAGES))
+    return client.chat(model=fake.CHAT_MODEL, messages=MESSAGES)
+
+
+def _v1_create(client: Any, stream: bool) -> Any:
+    if stream:
+        return _stream_of(client, lambda: client.chat_stream(model=fake.V1_MODEL, message=_QUESTION))
+    return client.chat(model=fake.V1_MODEL, message=_QUESTION)
+
+
+def _view(item: Any) -> Any:
+    return item.dict(), item.dict(exclude_unset=True)
+
+
+_COMMON: dict[str, Any] = dict(
+    entry_point="llm_cost_cohere", provider="cohere", fake=fake.FakeCohere,
+    input_tokens=fake.TOKENS_IN, output_tokens=fake.OUTPUT, cost=fake.CHAT_COST,
+    error=fake.rate_limited(), error_class=cohere.TooManyRequestsError, view=_view, peers=_peers())
+
+CASES = (
+    ProviderCase(name="cohere", client=lambda f: f.client(), async_client=lambda f: f.async_client(),
+                 create=_v2_create, answered=lambda result: bool(result.id), **_COMMON),
+    ProviderCase(name="cohere_v1", client=lambda f: f.v1_client(), async_client=lambda f: f.v1_async_client(),
+                 create=_v1_create, answered=lambda result: bool(result.generation_id), **_COMMON),
+)
+
+assert INPUT  # the shared attribute names come from cases.py
