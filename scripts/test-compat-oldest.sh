@@ -8,8 +8,10 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 source scripts/cached-venv.sh
 pins=(
+  "cohere==5.9.3"  # the first release with every v2 surface (ClientV2 chat, chat_stream, embed, rerank)
 )
 tests=(
+  tests/providers/test_cohere.py "tests/providers/test_provider_behaviour.py::" -k cohere
 )
 if [ "${#pins[@]}" -eq 0 ]; then echo "== test-compat-oldest: no provider listed"; exit 0; fi
 cached_venv "venv-oldest" scripts/test-compat-oldest.sh pyproject.toml -- -e "$root" "${pins[@]}" \

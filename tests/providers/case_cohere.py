@@ -9,7 +9,7 @@ from typing import Any
 
 import cohere
 import fake_cohere as fake
-from cases import INPUT, ProviderCase
+from cases import ProviderCase
 
 from conversation import MESSAGES
 
@@ -17,8 +17,10 @@ _QUESTION = MESSAGES[-1]["content"]
 
 
 def _peers() -> tuple[Callable[[], Any], ...]:
-    from opentelemetry.instrumentation.cohere import CohereInstrumentor as OpenLLMetry
-
+    try:  # not in the compat venv of the oldest cohere release
+        from opentelemetry.instrumentation.cohere import CohereInstrumentor as OpenLLMetry
+    except ImportError:
+        return ()
     return (OpenLLMetry,)
 
 
@@ -60,5 +62,3 @@ CASES = (
     ProviderCase(name="cohere_v1", client=lambda f: f.v1_client(), async_client=lambda f: f.v1_async_client(),
                  create=_v1_create, answered=lambda result: bool(result.generation_id), **_COMMON),
 )
-
-assert INPUT  # the shared attribute names come from cases.py

@@ -95,10 +95,11 @@ def _by_class(table: tuple[tuple[str, str], ...], client: Any) -> str | None:
 @dataclass(frozen=True)
 class Server:
     """Where the client of a call is (``client``: a path from the wrapped method's instance, ``""`` for the
-    instance itself, None when there is none, as for module functions) and its base URL (``base_url``: a path
-    from the client to an httpx URL or a URL string)."""
+    instance itself, None when there is none, as for module functions; several paths: the first present, for SDK
+    releases that keep it in different places) and its base URL (``base_url``: a path from the client to an httpx
+    URL or a URL string)."""
 
-    client: str | None = "_client"
+    client: Path | None = "_client"
     base_url: str = "base_url"
 
 

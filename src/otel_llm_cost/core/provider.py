@@ -39,7 +39,7 @@ class EndpointLookup:
     def __init__(self, rule: ProviderRule, server: Server) -> None:
         self.rule = rule
         self.client = None if server.client is None else (
-            (lambda instance: instance) if server.client == "" else compile_path(server.client))
+            (lambda instance: instance) if server.client == "" else compile_first(server.client))
         self.base_url = compile_path(server.base_url)
         self.cache: weakref.WeakKeyDictionary[Any, Endpoint] = weakref.WeakKeyDictionary()
 

@@ -103,10 +103,10 @@ COUNTERS = (*((name, "{token}", f"{field.replace('_', ' ')} used") for field, na
 class CallRecord:
     """Provider-neutral facts of one call, filled by the adapter; read by ``Telemetry.finish``."""
 
-    __slots__ = ("_context_token", "attribution", "billed_usage", "error_type", "finish_reasons", "first_chunk", "metric_base",
-                 "operation", "peer_span", "price_context", "price_request_model_first", "provider", "provider_cost",
-                 "request_model", "response_id", "response_model", "server_address", "server_port", "service_tier",
-                 "span", "start_perf", "start_time", "streaming", "trackers", "usage")
+    __slots__ = ("_context_token", "attribution", "billed_usage", "error_type", "finish_reasons", "first_chunk",
+                 "metric_base", "operation", "peer_span", "price_context", "price_request_model_first", "provider",
+                 "provider_cost", "request_model", "response_id", "response_model", "server_address", "server_port",
+                 "service_tier", "span", "start_perf", "start_time", "streaming", "trackers", "usage")
 
     def __init__(self, operation: str, provider: str, request_model: str | None, server_address: str | None,
                  server_port: int | None, streaming: bool) -> None:

@@ -80,7 +80,8 @@ def compile_unpriced(unpriced: Unpriced) -> CompiledPrice:
 @cache
 def _unpriced_factory() -> Callable[[Unpriced], CompiledPrice]:
     lines = ["def make(UNPRICED):", "  def price(usage):",
-             *("  " + line for line in _validation(set(), web_priced=True, rerank_priced=True)), "      return UNPRICED", "  return price"]
+             *("  " + line for line in _validation(set(), web_priced=True, rerank_priced=True)),
+             "      return UNPRICED", "  return price"]
     scope: dict[str, object] = {}
     exec("\n".join(lines), scope)  # our own source: field names only
     factory: Callable[[Unpriced], CompiledPrice] = scope["make"]  # type: ignore[assignment]

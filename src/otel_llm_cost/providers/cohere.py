@@ -49,18 +49,16 @@ def _surfaces(module: str, owner: str, is_async: bool, chat: Reads, stream: Read
               embed: bool = True) -> tuple[Surface, ...]:
     """One client class's surfaces. ``chat_stream`` is listed as a plain method for async clients too: it is an
     async generator function, whose call returns the stream without awaiting."""
-    calls = ("chat", "rerank", *(("embed",) if embed else ()))
-    plain, coroutines = ((), calls) if is_async else (calls, ())
-    reads = {"chat": chat, "rerank": _META, "embed": _META}
-    operation = {"chat": "chat", "rerank": "rerank", "embed": "embeddings"}
-    return (*(Surface(module, owner, *(((m,), ()) if m in plain else ((), (m,))), operation=operation[m],
-                      reads=reads[m]) for m in (*plain, *coroutines)),
+    calls = (("chat", "chat", chat), ("rerank", "rerank", _META), *((("embed", "embeddings", _META),) if embed else ()))
+    return (*(Surface(module, owner, sync=() if is_async else (method,), async_=(method,) if is_async else (),
+                      operation=operation, reads=reads) for method, operation, reads in calls),
             Surface(module, owner, ("chat_stream",), reads=stream, adapter=_STREAMS))
 
 
 SPEC = ProviderSpec(
     name="cohere", provider=Fixed("cohere"),
-    server=Server(client="_raw_client._client_wrapper", base_url="_base_url"),
+    # clients hold their wrapper; V2Client (``Client().v2``) in cohere 7 only through its raw client
+    server=Server(client=("_client_wrapper", "_raw_client._client_wrapper"), base_url="_base_url"),
     request=RequestMap(stream=None, params=_PARAMS, stop="stop_sequences"),
     surfaces=(
         *_surfaces("cohere.v2.client", "V2Client", False, _V2_CHAT, _V2_STREAM),
