@@ -11,7 +11,7 @@ pins=(
   "cohere==5.9.3"  # the first release with every v2 surface (ClientV2 chat, chat_stream, embed, rerank)
 )
 tests=(
-  tests/providers/test_cohere.py "tests/providers/test_provider_behaviour.py::" -k cohere
+  tests/providers/test_cohere.py
 )
 if [ "${#pins[@]}" -eq 0 ]; then echo "== test-compat-oldest: no provider listed"; exit 0; fi
 cached_venv "venv-oldest" scripts/test-compat-oldest.sh pyproject.toml -- -e "$root" "${pins[@]}" \
