@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import cases  # noqa: F401  (the simulated APIs' path)
 import cohere
 import fake_cohere as fake
 import pytest

@@ -107,6 +107,12 @@ def consume(scenario: Scenario, result: Any, out: list[Any]) -> None:
             _consume_stream(parsed, how, k, out) if shape.endswith("_stream") else out.append(snap(parsed))
     elif shape == "stream":
         _consume_stream(result, how, k, out)
+    elif shape == "generator":  # an app raising mid-stream leaves the generator (no ``with`` for it)
+        _read(result, None if how == "all" else k, out)
+        if how == "close":
+            result.close()
+        elif how == "raise":
+            raise AppStopped
     elif how == "abandon":  # a helper: a stream manager
         _read(iter(result.__enter__()), k, out)
     else:
@@ -161,6 +167,12 @@ async def consume_async(scenario: Scenario, result: Any, out: list[Any]) -> None
                 out.append(snap(parsed))
     elif shape == "stream":
         await _consume_astream(result, how, k, out)
+    elif shape == "generator":
+        await _aread(result, None if how == "all" else k, out)
+        if how == "close":
+            await result.aclose()
+        elif how == "raise":
+            raise AppStopped
     elif how == "abandon":
         await _aread(await result.__aenter__(), k, out)
     else:
@@ -304,7 +316,7 @@ class Runner:
             outcomes = []
             for scenario in all_scenarios:
                 outcomes.append(self.run(scenario)[0])
-                if scenario.how == "abandon":
+                if scenario.how == "abandon" or (scenario.how == "raise" and scenario.surface.shape == "generator"):
                     self.collect_garbage()
             return outcomes
         finally:
@@ -343,7 +355,9 @@ class Runner:
         problems += [f"the app's exception was raised in our frame {frame}" for frame in errors
                      if frame.startswith(OURS)]
         spans = self._ended_spans()
-        if not spans and scenario.how == "abandon":
+        # a generator the app raised out of is left as an abandoned one is: nothing closes it but the collector
+        left = scenario.how == "abandon" or (scenario.how == "raise" and scenario.surface.shape == "generator")
+        if not spans and left:
             self.collect_garbage()
             spans = self._ended_spans()
         if len(spans) != 1:

@@ -12,7 +12,8 @@ histogram and span costs agree. ``harness.py`` runs it; a provider plugs in by a
   the SDK call itself, returning what the SDK returns: awaited by the harness where it is awaitable). Shapes the harness
   knows how to consume: ``plain`` (a parsed result), ``raw`` / ``raw_stream`` (``with_raw_response``: then
   ``parse()``), ``streaming_response`` / ``streaming_response_stream`` (``with_streaming_response``: a context
-  manager, then ``parse()``), ``stream`` (an SDK stream) and ``helper`` (a stream manager entered with
+  manager, then ``parse()``), ``stream`` (an SDK stream), ``generator`` (a plain generator, as cohere's
+  ``chat_stream`` returns: not a context manager, closed with ``close()`` / ``aclose()``) and ``helper`` (a stream manager entered with
   ``with``; ``final(stream)`` reads its accumulated result);
 - ``client(handler, is_async)``: the real SDK client on a mock transport that answers every request with
   ``handler(request)``;
@@ -43,8 +44,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-SHAPES = ("plain", "raw", "raw_stream", "streaming_response", "streaming_response_stream", "stream", "helper")
-STREAMED = ("raw_stream", "streaming_response_stream", "stream", "helper")
+SHAPES = ("plain", "raw", "raw_stream", "streaming_response", "streaming_response_stream", "stream", "generator",
+          "helper")
+STREAMED = ("raw_stream", "streaming_response_stream", "stream", "generator", "helper")
 
 
 @dataclass(frozen=True)
