@@ -8,7 +8,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 source scripts/cached-venv.sh
 pins=(
-  "cohere==5.9.3"  # the first release with every v2 surface (ClientV2 chat, chat_stream, embed, rerank)
+  "cohere==5.9.4"  # the first release with every v2 surface (ClientV2 chat, chat_stream, embed, rerank) as keywords
 )
 tests=(
   tests/providers/test_cohere.py

@@ -13,8 +13,8 @@ histogram and span costs agree. ``harness.py`` runs it; a provider plugs in by a
   knows how to consume: ``plain`` (a parsed result), ``raw`` / ``raw_stream`` (``with_raw_response``: then
   ``parse()``), ``streaming_response`` / ``streaming_response_stream`` (``with_streaming_response``: a context
   manager, then ``parse()``), ``stream`` (an SDK stream), ``generator`` (a plain generator, as cohere's
-  ``chat_stream`` returns: not a context manager, closed with ``close()`` / ``aclose()``) and ``helper`` (a stream manager entered with
-  ``with``; ``final(stream)`` reads its accumulated result);
+  ``chat_stream`` returns: not a context manager, closed with ``close()`` / ``aclose()``) and ``helper`` (a
+  stream manager entered with ``with``; ``final(stream)`` reads its accumulated result);
 - ``client(handler, is_async)``: the real SDK client on a mock transport that answers every request with
   ``handler(request)``;
 - ``answer(body, url)``: the wire answer of a well-behaved API for that request (``Wire``: status and
