@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -39,6 +40,15 @@ def _safe_item(observer: Observer, item: Any) -> bool:
     except Exception:
         logger.debug("otel-llm-cost: observing a stream item failed", exc_info=True)
         return True
+
+
+def _not_a_context_manager(obj: Any, asynchronous: bool) -> Exception:
+    """What ``with obj:`` raises for a stream that is no context manager (a generator: cohere's ``chat_stream``),
+    so the proxy (which, as every wrapt proxy, has ``__enter__``) fails as the stream itself would."""
+    if sys.version_info < (3, 11):
+        return AttributeError("__aenter__" if asynchronous else "__enter__")
+    kind = "asynchronous context manager" if asynchronous else "context manager"
+    return TypeError(f"'{type(obj).__name__}' object does not support the {kind} protocol")
 
 
 class _Finisher:
@@ -87,6 +97,8 @@ class SyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
                 return item
 
     def __enter__(self) -> SyncStreamProxy:
+        if not hasattr(type(self.__wrapped__), "__enter__"):
+            raise _not_a_context_manager(self.__wrapped__, False)
         self.__wrapped__.__enter__()
         return self
 
@@ -134,6 +146,8 @@ class AsyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
                 return item
 
     async def __aenter__(self) -> AsyncStreamProxy:
+        if not hasattr(type(self.__wrapped__), "__aenter__"):
+            raise _not_a_context_manager(self.__wrapped__, True)
         await self.__wrapped__.__aenter__()
         return self
 
