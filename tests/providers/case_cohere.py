@@ -18,10 +18,18 @@ _QUESTION = MESSAGES[-1]["content"]
 
 def _peers() -> tuple[Callable[[], Any], ...]:
     try:  # not in the compat venv of the oldest cohere release
-        from opentelemetry.instrumentation.cohere import CohereInstrumentor as OpenLLMetry
+        from opentelemetry.instrumentation.cohere import CohereInstrumentor
     except ImportError:
         return ()
-    return (OpenLLMetry,)
+
+    class OpenLLMetryOnAnyCohere(CohereInstrumentor):  # type: ignore[misc]
+        """OpenLLMetry 0.62 declares ``cohere < 6`` and stays inert on 7, though its wrappers work there: forced
+        (as an app may, with ``skip_dep_check``), so that coexistence is tested with its spans on the newest SDK."""
+
+        def instrumentation_dependencies(self) -> tuple[str, ...]:
+            return ()
+
+    return (OpenLLMetryOnAnyCohere,)
 
 
 def _stream_of(client: Any, make: Callable[[], Any]) -> Any:

@@ -6,6 +6,11 @@ response without usage is unpriced with a reason; errors reach the caller unchan
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import cohere
@@ -262,3 +267,20 @@ def test_a_custom_base_url_is_the_server(otel: Otel) -> None:
                                                                             messages=MESSAGES)
     (span,) = otel.finished()
     assert (span.attributes["server.address"], span.attributes["server.port"]) == ("cohere.internal.example", 8443)
+
+
+@pytest.mark.parametrize("order", ["peer-first", "ours-first"])
+def test_every_surface_with_openllmetry_has_one_span_with_the_cost(order: str) -> None:
+    """OpenLLMetry patches the subclasses (``ClientV2``, ``Client``) where we patch the defining classes: we go
+    inside its wrappers, whichever instruments first, and put the cost on its span (the shared suite holds the
+    totals for chat; this, every surface)."""
+    pytest.importorskip("opentelemetry.instrumentation.cohere")
+    here = Path(__file__).resolve().parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(here), str(here.parent)])}
+    out = subprocess.run([sys.executable, str(here / "cohere_peer_app.py"), order], env=env, timeout=120,
+                         capture_output=True, text=True, check=True).stdout
+    spans = json.loads(out.strip().splitlines()[-1])
+    assert [scope for _, scope, _ in spans] == ["opentelemetry.instrumentation.cohere"] * 8  # theirs, one a call
+    chat = fake.CHAT_COST
+    assert [cost for *_, cost in spans] == pytest.approx(
+        [chat, chat, fake.EMBED_COST, fake.RERANK_COST, chat, chat, 2 * fake.EMBED_COST, fake.RERANK_COST])
