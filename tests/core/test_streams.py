@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -235,3 +235,39 @@ def test_a_managed_stream_the_provider_cannot_attach_to_still_ends_once() -> Non
     with proxy as stream:
         assert list(stream.raw) == ["a"]  # the caller's stream works
     assert observer.ends == [None]
+
+
+def _events() -> Iterator[str]:
+    yield from ("a", "b")
+
+
+async def _async_events() -> AsyncIterator[str]:
+    for item in ("a", "b"):
+        yield item
+
+
+def test_a_generator_stream_is_no_context_manager_through_the_proxy_either() -> None:
+    """A stream that is a plain generator (cohere's ``chat_stream``): ``with`` on it fails as on the generator."""
+
+    def entered(obj: Any) -> BaseException:
+        try:
+            with obj:
+                pass
+        except Exception as error:
+            return error
+        raise AssertionError("entered")
+
+    bare, proxied = entered(_events()), entered(SyncStreamProxy(_events(), Recorder()))
+    assert (type(proxied), str(proxied)) == (type(bare), str(bare))
+
+    async def aentered(obj: Any) -> BaseException:
+        try:
+            async with obj:
+                pass
+        except Exception as error:
+            return error
+        raise AssertionError("entered")
+
+    bare, proxied = asyncio.run(aentered(_async_events())), asyncio.run(
+        aentered(AsyncStreamProxy(_async_events(), Recorder())))
+    assert (type(proxied), str(proxied)) == (type(bare), str(bare))

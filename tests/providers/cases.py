@@ -146,6 +146,15 @@ _SONNET_INPUT = _SONNET.INPUT + _SONNET.CACHE_5M + _SONNET.CACHE_1H + _SONNET.CA
 _SONNET_COST = (_SONNET.INPUT * 3 + _SONNET.CACHE_5M * 3.75 + _SONNET.CACHE_1H * 6 + _SONNET.CACHE_READ * 0.30
                 + _SONNET.OUTPUT * 15) / 1e6 + _SONNET.SEARCHES * 10 / 1000
 
+def _groq_peers() -> tuple[Callable[[], Any], ...]:
+    """OpenLLMetry's groq instrumentation (no official genai-groq instrumentation exists), where it is installed."""
+    try:
+        from opentelemetry.instrumentation.groq import GroqInstrumentor as OpenLLMetry
+    except ImportError:
+        return ()
+    return (OpenLLMetry,)
+
+
 def _bedrock_peers() -> tuple[Callable[[], Any], ...]:
     from opentelemetry.instrumentation.bedrock import BedrockInstrumentor as OpenLLMetry
     from opentelemetry.instrumentation.botocore import BotocoreInstrumentor as Official
@@ -202,7 +211,7 @@ CASES: tuple[ProviderCase, ...] = (
         client=lambda f: f.client(), async_client=lambda f: f.async_client(),
         create=lambda c, stream: c.chat.completions.create(model=fake_groq.MODEL, messages=MESSAGES, stream=stream),
         input_tokens=fake_groq.PROMPT, output_tokens=fake_groq.COMPLETION, cost=fake_groq.LLAMA_COST,
-        error=fake_groq.rate_limited(), error_class=groq.RateLimitError),
+        error=fake_groq.rate_limited(), error_class=groq.RateLimitError, peers=_groq_peers()),
     ProviderCase(
         name="bedrock", entry_point="llm_cost_botocore", provider="aws.bedrock", fake=_bedrock_fake,
         client=fake_bedrock.client, async_client=None, create=_bedrock_create,

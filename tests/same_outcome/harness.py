@@ -327,7 +327,7 @@ class Runner:
             outcomes = []
             for scenario in all_scenarios:
                 outcomes.append(self.run(scenario)[0])
-                if scenario.how == "abandon":
+                if scenario.how == "abandon" or (scenario.how == "raise" and scenario.surface.shape == "generator"):
                     self.collect_garbage()
             return outcomes
         finally:

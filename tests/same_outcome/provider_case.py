@@ -13,12 +13,12 @@ histogram and span costs agree. ``harness.py`` runs it; a provider plugs in by a
   knows how to consume: ``plain`` (a parsed result), ``raw`` / ``raw_stream`` (``with_raw_response``: then
   ``parse()``), ``streaming_response`` / ``streaming_response_stream`` (``with_streaming_response``: a context
   manager, then ``parse()``), ``stream`` (an SDK stream), ``generator`` (a plain generator or async generator
-  of items, as Ollama's: closed with ``close()`` / ``aclose()``, never used with ``with``) and ``helper``
-  (a stream manager entered with ``with``; ``final(stream)`` reads its accumulated result). A ``stream`` that is a
-  plain generator wrapped by the SDK (google-genai's ``generate_content_stream``) says ``context_manager=False``:
-  the application never puts it in a ``with`` block nor calls ``close()`` on an async one (it has neither); it
-  closes it with ``close()`` / ``aclose()`` and raises mid-iteration outside any ``with``, and the stream the SDK's
-  generator was reading ends when collected;
+  of items, as Ollama's and cohere's ``chat_stream``: closed with ``close()`` / ``aclose()``, never used with
+  ``with``) and ``helper`` (a stream manager entered with ``with``; ``final(stream)`` reads its accumulated
+  result). A ``stream`` that is a plain generator wrapped by the SDK (google-genai's ``generate_content_stream``)
+  says ``context_manager=False``: the application never puts it in a ``with`` block nor calls ``close()`` on an
+  async one (it has neither); it closes it with ``close()`` / ``aclose()`` and raises mid-iteration outside any
+  ``with``, and the stream the SDK's generator was reading ends when collected;
 - ``client(handler, is_async)``: the real SDK client on a mock transport that answers every request with
   ``handler(request)``;
 - ``answer(body, url)``: the wire answer of a well-behaved API for that request (``Wire``: status and

@@ -27,6 +27,7 @@ _PRICE_LABELS = {
     "input_image_mtok": "image in",
     "output_image_mtok": "image out",
     "web_searches_kcount": "web search /1k",
+    "rerank_searches_kcount": "rerank search /1k",
     "requests_kcount": "requests /1k",
     "output_image_count": "per image",
 }

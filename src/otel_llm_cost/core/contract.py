@@ -95,10 +95,11 @@ def _by_class(table: tuple[tuple[str, str], ...], client: Any) -> str | None:
 @dataclass(frozen=True)
 class Server:
     """Where the client of a call is (``client``: a path from the wrapped method's instance, ``""`` for the
-    instance itself, None when there is none, as for module functions) and its base URL (``base_url``: a path
-    from the client to an httpx URL or a URL string)."""
+    instance itself, None when there is none, as for module functions; several paths: the first present, for SDK
+    releases that keep it in different places) and its base URL (``base_url``: a path from the client to an httpx
+    URL or a URL string)."""
 
-    client: str | None = "_client"
+    client: Path | None = "_client"
     base_url: str = "base_url"
 
 
@@ -121,7 +122,8 @@ class RequestMap:
 class UsageMap:
     """Where each ``Usage`` count is, relative to the usage object. Counts the conventions include in a total
     but a provider reports beside it are listed in ``input_plus`` / ``output_plus`` (they are added). ``cost``
-    is a cost the provider reports itself (OpenRouter ``usage.cost``)."""
+    is a cost the provider reports itself (OpenRouter ``usage.cost``). ``floats``: the provider reports counts as
+    JSON numbers its SDK types as floats (Cohere): a whole float is read as that count, any other is no count."""
 
     input: Path | None = None
     output: Path | None = None
@@ -135,9 +137,11 @@ class UsageMap:
     output_image: Path | None = None
     web_searches: Path | None = None
     output_images: Path | None = None  # images generated, priced per image
+    rerank_searches: Path | None = None
     input_plus: tuple[str, ...] = ()
     output_plus: tuple[str, ...] = ()
     cost: Path | None = None
+    floats: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,10 @@ class Reads:
     as Ollama's); ``finish``: the finish reason(s), a path that may project over a list
     (``choices[].finish_reason``); ``merge``: how streamed usage reports combine. ``duration``: how long the
     server says it worked on the call, in units of ``duration_unit`` seconds (Ollama's ``total_duration``, 1e-9);
-    self-hosted ``per_second`` prices bill it instead of the wall time the client measured."""
+    self-hosted ``per_second`` prices bill it instead of the wall time the client measured.
+    ``billed``: for a provider that reports what it bills beside the raw token counts (Cohere's ``billed_units``
+    beside ``tokens``), where the billed counts are, relative to the same usage object: the call is priced from
+    them, while the span's and metrics' token counts stay ``usage``'s (``billed``'s when ``usage`` has none)."""
 
     usage: UsageMap
     usage_at: Path = "usage"
@@ -158,6 +165,7 @@ class Reads:
     merge: str = OVERWRITE
     duration: Path | None = None
     duration_unit: float = 1.0
+    billed: UsageMap | None = None
 
 
 @dataclass(frozen=True)

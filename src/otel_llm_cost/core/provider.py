@@ -39,7 +39,7 @@ class EndpointLookup:
     def __init__(self, rule: ProviderRule, server: Server) -> None:
         self.rule = rule
         self.client = None if server.client is None else (
-            (lambda instance: instance) if server.client == "" else compile_path(server.client))
+            (lambda instance: instance) if server.client == "" else compile_first(server.client))
         self.base_url = compile_path(server.base_url)
         self.cache: weakref.WeakKeyDictionary[Any, Endpoint] = weakref.WeakKeyDictionary()
 
@@ -59,7 +59,7 @@ class EndpointLookup:
 
 
 _SLOTS = ("input", "output", "cache_read", "cache_write", "cache_write_1h", "reasoning", "input_audio",
-          "output_audio", "input_image", "output_image", "web_searches", "output_images")
+          "output_audio", "input_image", "output_image", "web_searches", "output_images", "rerank_searches")
 _USAGE_ARGS = dict(zip(_SLOTS, (f for f in USAGE_FIELDS if f != "requests"), strict=True))
 
 
@@ -79,6 +79,7 @@ class UsageReader:
                           for total, extra in (("input_tokens", spec.input_plus), ("output_tokens", spec.output_plus))
                           if extra)
         self.cost = None if spec.cost is None else self._alternatives(spec.cost)
+        self.floats = spec.floats
 
     def _alternatives(self, paths: str | tuple[str, ...]) -> tuple[tuple[int, str], ...]:
         return tuple(self._leaf(p) for p in ((paths,) if isinstance(paths, str) else paths))
@@ -112,11 +113,18 @@ class UsageReader:
                 value = _first(objects, alternatives)
             if value.__class__ is int:
                 counts[name] = value
+            elif self.floats and value.__class__ is float and value.is_integer():
+                counts[name] = int(value)
         for total, extra in self.plus:
             if total in counts:
-                counts[total] += sum(whole(_first(objects, alternatives)) or 0 for alternatives in extra)
+                counts[total] += sum(self._whole(_first(objects, alternatives)) or 0 for alternatives in extra)
         cost = None if self.cost is None else _money(_first(objects, self.cost))
         return (Usage(**counts) if counts else None), cost
+
+    def _whole(self, value: Any) -> int | None:
+        if self.floats and value.__class__ is float and value.is_integer():
+            return int(value)
+        return whole(value)
 
 
 def _first(objects: list[Any], alternatives: tuple[tuple[int, str], ...]) -> Any:
@@ -146,6 +154,7 @@ class ResultReader:
         # "": the counts are on the result itself (Ollama)
         self.usage_at = (lambda obj: obj) if reads.usage_at == "" else compile_first(reads.usage_at)
         self.usage = UsageReader(reads.usage)
+        self.billed = None if reads.billed is None else UsageReader(reads.billed)
         self.model = compile_first(reads.model)
         self.id = compile_first(reads.id)
         self.finish = compile_first(reads.finish)
@@ -241,6 +250,14 @@ class ResultReader:
         if streamed:
             self._tier(call, obj)
         usage, cost = self.usage(found)
+        if self.billed is not None:
+            billed = self.billed(found)[0]
+            if billed is not None:
+                if streamed and self.accumulate and call.billed_usage is not None:
+                    billed = _added(call.billed_usage, billed)
+                call.billed_usage = billed
+                if usage is None and (call.usage is None or not (streamed and self.accumulate)):
+                    usage = _added(Usage(), billed)  # no raw counts reported: the span shows the billed ones
         if streamed and self.accumulate and call.usage is not None and usage is not None:
             usage = _added(call.usage, usage)
         if usage is not None:

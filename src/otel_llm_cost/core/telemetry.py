@@ -103,9 +103,10 @@ COUNTERS = (*((name, "{token}", f"{field.replace('_', ' ')} used") for field, na
 class CallRecord:
     """Provider-neutral facts of one call, filled by the adapter; read by ``Telemetry.finish``."""
 
-    __slots__ = ("_context_token", "attribution", "error_type", "finish_reasons", "first_chunk", "metric_base",
-                 "operation", "peer_span", "price_context", "price_request_model_first", "provider", "provider_cost",
-                 "request_model", "response_id", "response_model", "server_address", "server_duration", "server_port",
+    __slots__ = ("_context_token", "attribution", "billed_usage", "error_type", "finish_reasons", "first_chunk",
+                 "metric_base", "operation", "peer_span", "price_context", "price_request_model_first", "provider",
+                 "provider_cost", "request_model", "response_id", "response_model", "server_address",
+                 "server_duration", "server_port",
                  "service_tier", "span", "start_perf", "start_time", "streaming", "trackers", "usage")
 
     def __init__(self, operation: str, provider: str, request_model: str | None, server_address: str | None,
@@ -120,6 +121,9 @@ class CallRecord:
         self.response_id: str | None = None
         self.finish_reasons: list[str] | None = None
         self.usage: Usage | None = None
+        # What the provider bills, where it reports that beside the raw counts in ``usage`` (Cohere's billed_units
+        # beside tokens): the call is priced from it; spans and token metrics show ``usage``.
+        self.billed_usage: Usage | None = None
         self.service_tier: str | None = None
         self.price_context: dict[str, str] | None = None
         self.provider_cost: float | None = None
@@ -328,7 +332,10 @@ class Telemetry:
             call.error_type = error_type(error)
         usage = call.usage
         result: Cost | Unpriced | None
+        billed = call.billed_usage
         problem = None if usage is None else usage_problem(usage)
+        if problem is None and billed is not None:
+            problem = usage_problem(billed)
         if problem is None and call.provider_cost is not None:
             problem = _provider_cost_problem(call.provider_cost)
         if problem is not None:  # a broken report: unpriced, and none of its counts recorded anywhere
@@ -337,7 +344,7 @@ class Telemetry:
         else:
             if usage is not None:
                 _usage_attributes(usage, attrs)
-            result = self._price(call, usage, duration)
+            result = self._price(call, usage if billed is None else billed, duration)
         if isinstance(result, Cost):
             attrs[COST_AMOUNT] = result.total
             attrs[COST_CURRENCY] = result.currency

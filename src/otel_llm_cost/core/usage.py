@@ -27,6 +27,7 @@ USAGE_FIELDS = (
     "requests",
     "web_searches",
     "output_images",
+    "rerank_searches",
 )
 
 # The largest count one call may report: a trillion, four orders of magnitude past any context window. Anything
@@ -63,8 +64,9 @@ class Usage:
     """Token usage of one call; every subset count is included in its total.
 
     ``cache_write_tokens`` counts all cache writes (5 min + 1 h); ``cache_write_1h_tokens`` is the 1-hour
-    subset. ``requests`` and ``web_searches`` are priced per request where a table has such prices;
-    ``output_images`` per image generated (Imagen), where the table has a per-image price.
+    subset. ``requests``, ``web_searches`` and ``rerank_searches`` (Cohere's billed search units) are priced per
+    unit where a table has such prices; ``output_images`` per image generated (Imagen), where the table has a
+    per-image price.
     """
 
     __slots__ = USAGE_FIELDS
@@ -84,6 +86,7 @@ class Usage:
         requests: int = 1,
         web_searches: int | None = None,
         output_images: int | None = None,
+        rerank_searches: int | None = None,
     ) -> None:
         self.input_tokens = input_tokens
         self.output_tokens = output_tokens
@@ -98,6 +101,7 @@ class Usage:
         self.requests = requests
         self.web_searches = web_searches
         self.output_images = output_images
+        self.rerank_searches = rerank_searches
 
     def as_dict(self) -> dict[str, int]:
         """The counts that were reported (``None`` left out)."""

@@ -221,7 +221,9 @@ class PriceBook:
         if problem is not None:
             return r.Unpriced(r.INVALID_USAGE, problem)
         reported = _valid_provider_cost(provider_cost)
-        counted = usage.input_tokens is not None or usage.output_images is not None  # images: Imagen bills no tokens
+        # images: Imagen bills no tokens; rerank search units: Cohere's rerank bills no tokens
+        counted = (usage.input_tokens is not None or usage.output_images is not None
+                   or usage.rerank_searches is not None)
         if not counted and reported is None:
             return r.Unpriced(r.NO_USAGE, "the response carried no token usage")
 
@@ -274,6 +276,10 @@ class PriceBook:
             parts = row.cost(usage)
             if usage.web_searches and "web_searches_kcount" not in row.prices:
                 self._warn_unpriced_part(entry, "web searches")
+            if usage.rerank_searches and "rerank_searches_kcount" not in row.prices:
+                if usage.input_tokens is None:  # searches are all it billed: never a silent $0
+                    return r.Unpriced(r.UNKNOWN_MODEL, f"the price table has no rerank-search price for {entry.id}")
+                self._warn_unpriced_part(entry, "rerank searches")
         except NegativeCount as exc:
             return r.Unpriced(r.INVALID_USAGE, str(exc))
         multiplier = 1.0

@@ -10,7 +10,7 @@ A (provider, model) no table knows gets a compiled function too, returning its m
 The arithmetic is the same as ``PriceRow.cost`` term for term and in the same order, so results are equal
 to the last bit (the parity and golden tests run through this path). The compiled function handles only a
 clean call: it returns None for anything else (a count that is missing, negative or not an int; a subset
-larger than its total; web searches the row has no price for), and the general path then prices it or
+larger than its total; web or rerank searches the row has no price for), and the general path then prices it or
 says why not, with its messages.
 """
 
@@ -49,7 +49,8 @@ def compile_row(row: PriceRow, table_id: str, provider_id: str, model_id: str) -
         saved = (f"{_price_expr('IN', input_price, scope, thresholds)} - "
                  f"{_price_expr('READ', read_price, scope, thresholds)}")
         savings = f"    savings = max(0.0, ({saved}) * cache_read_tokens / 1000000) if cache_read_tokens else 0.0"
-    lines = ["def price(usage):", *_validation(used, web_priced="web_searches_kcount" in row.prices),
+    lines = ["def price(usage):", *_validation(used, web_priced="web_searches_kcount" in row.prices,
+                                                     rerank_priced="rerank_searches_kcount" in row.prices),
              *(f"    above_{start} = ti > {start}" for start in sorted(thresholds)), *leaves]
     # the general path starts each bucket at 0.0; with non-negative terms 0.0 + t == t, bit for bit
     lines += [f"    s{bucket} = " + (" + ".join(parts) if parts else "0.0")
@@ -79,14 +80,15 @@ def compile_unpriced(unpriced: Unpriced) -> CompiledPrice:
 @cache
 def _unpriced_factory() -> Callable[[Unpriced], CompiledPrice]:
     lines = ["def make(UNPRICED):", "  def price(usage):",
-             *("  " + line for line in _validation(set(), web_priced=True)), "      return UNPRICED", "  return price"]
+             *("  " + line for line in _validation(set(), web_priced=True, rerank_priced=True)),
+             "      return UNPRICED", "  return price"]
     scope: dict[str, object] = {}
     exec("\n".join(lines), scope)  # our own source: field names only
     factory: Callable[[Unpriced], CompiledPrice] = scope["make"]  # type: ignore[assignment]
     return factory
 
 
-def _validation(used: set[str], *, web_priced: bool) -> list[str]:
+def _validation(used: set[str], *, web_priced: bool, rerank_priced: bool) -> list[str]:
     """Lines checking every count, priced or not, as the general path does (None means "not reported"):
     any count that is not a non-negative int makes the function return None. The counts in ``used`` are
     kept in locals of the same name, None read as 0; the input total is ``ti``."""
@@ -96,6 +98,8 @@ def _validation(used: set[str], *, web_priced: bool) -> list[str]:
             continue
         if name == "web_searches" and not web_priced:  # the general path warns about the unpriced part
             lines.append("    if usage.web_searches is not None: return None")
+        elif name == "rerank_searches" and not rerank_priced:  # likewise (or unpriced when all it billed)
+            lines.append("    if usage.rerank_searches is not None: return None")
         elif name in used:
             lines += [f"    {name} = usage.{name}",
                       f"    if {name} is None: {name} = 0",

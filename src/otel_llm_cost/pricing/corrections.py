@@ -190,8 +190,9 @@ def _correction(raw: Any, entry: str, problems: list[str]) -> Correction | None:
             problems.append(f"{entry}: field {name!r} must be a number >= 0, got {value!r}")
         else:
             prices[key] = value
-    if "input_mtok" not in prices or "output_mtok" not in prices:
-        problems.append(f"{entry}: a correction gives the full row: 'input' and 'output' at least")
+    if ("input_mtok" not in prices or "output_mtok" not in prices) and "rerank_searches_kcount" not in prices:
+        problems.append(f"{entry}: a correction gives the full row: 'input' and 'output' at least "
+                        "(or 'rerank_searches' for a rerank model)")
     match = raw.get("match", [])
     if not isinstance(match, list) or not all(isinstance(m, str) and m for m in match):
         problems.append(f"{entry}: field 'match' must be a list of model names")

@@ -55,6 +55,7 @@ PRICE_FIELDS: dict[str, str] = {
     "input_image": "input_image_mtok",
     "output_image": "output_image_mtok",
     "per_image": "output_image_count",  # USD per image generated (Imagen): the table's own unit
+    "rerank_searches": "rerank_searches_kcount",  # USD per 1K searches (Cohere's search units), not per 1M
 }
 MATCH_FIELDS = {"provider", "model", "regex", "effective_from"}
 PRICE_ONLY_FIELDS = {"per_request", "per_second", "per_hour", "tiers"}

@@ -36,6 +36,7 @@ USAGE_FIELDS: dict[str, str] = {
     "output_image_tokens": "output_image_tokens",
     "output_reasoning_tokens": "reasoning_tokens",
     "web_searches": "web_searches",
+    "rerank_searches": "rerank_searches",
     "requests": "requests",
     "output_images": "output_images",
 }
