@@ -14,11 +14,11 @@ from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no download of LiteLLM's price map in tests
 
-import fake_openai  # noqa: E402
-import litellm  # noqa: E402
-from cases import ProviderCase  # noqa: E402
+import fake_openai
+import litellm
+from cases import ProviderCase
 
-from conversation import MESSAGES  # noqa: E402
+from conversation import MESSAGES
 
 MODEL = "gpt-4o-mini"
 

@@ -118,6 +118,19 @@ def _hidden(obj: Any) -> dict[str, Any] | None:
     return hidden if isinstance(hidden, dict) else None
 
 
+def answered(call: CallRecord, hidden: dict[str, Any], routes: _Routes) -> None:
+    """The provider of the deployment that answered, from a result's hidden parameters: its
+    ``custom_llm_provider``, else the routing of its ``litellm_model_name`` (a Router's fallback result names
+    only the latter)."""
+    provider = hidden.get("custom_llm_provider")
+    if isinstance(provider, str) and provider:
+        call.answered_by(provider_name(provider))
+    elif hidden.get("litellm_model_name"):
+        routed = routes(hidden.get("litellm_model_name"), None, None)[0]
+        if routed != UNROUTED:
+            call.answered_by(routed)
+
+
 class _Routed:
     """Request facts of a LiteLLM call (its model may be positional; its provider is LiteLLM's routing) and the
     provider named by the result. Mixed into the ``SpecAdapter``s below."""
@@ -141,9 +154,7 @@ class _Routed:
         """The deployment that answered names the provider (a Router's fallback may be another one)."""
         hidden = _hidden(obj)
         if hidden is not None:
-            provider = hidden.get("custom_llm_provider")
-            if isinstance(provider, str) and provider:
-                call.answered_by(provider_name(provider))
+            answered(call, hidden, self.routes)
 
 
 class LiteLLMAdapter(_Routed, SpecAdapter):
@@ -168,9 +179,7 @@ class LiteLLMAdapter(_Routed, SpecAdapter):
         self.items.item(call, item)
         hidden = _hidden(item)
         if hidden is not None:
-            provider = hidden.get("custom_llm_provider")
-            if isinstance(provider, str) and provider:
-                call.answered_by(provider_name(provider))
+            answered(call, hidden, self.routes)
             if isinstance(state, _Seen):
                 state.hidden = hidden
         return True
