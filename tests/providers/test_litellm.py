@@ -220,18 +220,28 @@ def test_responses(otel: Otel, apis: Any, is_async: bool) -> None:
     assert span.attributes[COST] == pytest.approx(fake_openai.GPT_4O_MINI_COST)
 
 
-def test_no_usage_is_unpriced_with_a_reason_never_zero(otel: Otel, apis: Any) -> None:
-    anthropic_api = apis[1]
-    message = anthropic_api.fake.message(SONNET, False)
-    del message["usage"]
-    with respx.mock(assert_all_called=False) as mock:
-        mock.post("https://api.anthropic.com/v1/messages").mock(return_value=httpx.Response(200, json=message))
-        litellm.completion(model=SONNET, messages=MESSAGES, api_key="sk-ant-test")
+def test_no_usage_is_unpriced_with_a_reason_never_zero(otel: Otel) -> None:
+    """A provider that reports no usage: LiteLLM hands the app a zero usage of its own; that is no report."""
+    fake = fake_openai.FakeOpenAI()
+    fake.override_chat = {"usage": None}
+    result = _call(False, False, model="gpt-4o-mini", client=fake.client())
+    assert result.usage.prompt_tokens == 0  # LiteLLM's placeholder
     span = _span(otel)
-    if COST in span.attributes:  # LiteLLM invented a usage of its own: it must not be $0
-        assert span.attributes[COST] > 0
-    else:
-        assert span.attributes["llm_cost.unpriced_reason"]
+    assert COST not in span.attributes
+    assert span.attributes["llm_cost.unpriced_reason"] == "no_usage"
+    assert otel.metric_sum("gen_ai.client.operation.unpriced") == 1
+
+
+def test_a_stream_without_usage_is_priced_at_the_counts_litellm_gives_the_app(otel: Otel) -> None:
+    """A stream whose provider sends no usage: LiteLLM counts the tokens itself and hands the app a usage chunk
+    (indistinguishable from a reported one); it is priced as the app sees it, never $0."""
+    fake = fake_openai.FakeOpenAI()
+    fake.stream_usage_style = "empty_chunk_when_asked"  # the final chunk says "usage": null
+    chunks = _call(True, False, model="gpt-4o-mini", client=fake.client())
+    seen = next(c.usage for c in reversed(chunks) if getattr(c, "usage", None) is not None)
+    span = _span(otel)
+    assert span.attributes["gen_ai.usage.input_tokens"] == seen.prompt_tokens > 0
+    assert span.attributes[COST] == pytest.approx((seen.prompt_tokens * 0.15 + seen.completion_tokens * 0.60) / 1e6)
 
 
 def test_errors_reach_the_caller_unchanged(otel: Otel, apis: Any) -> None:

@@ -185,13 +185,20 @@ class LiteLLMAdapter(_Routed, SpecAdapter):
         return True
 
     def before_finish(self, call: CallRecord, state: Any) -> None:
-        """The last chunk's hidden usage: LiteLLM puts the stream's usage there when the caller did not ask for
+        """A stream's usage from the last chunk's hidden parameters, and LiteLLM's zero placeholder dropped.
+
+        The last chunk's hidden usage: LiteLLM puts the stream's usage there when the caller did not ask for
         a usage chunk, and completes it (server tool use...) only when the stream ends. Its ``UnreportedUsage``
         placeholder (all zeros: the provider sent none) is no usage."""
         hidden = state.hidden if isinstance(state, _Seen) else None
         usage = None if hidden is None else hidden.get("usage")
         if usage is not None and type(usage).__name__ != "UnreportedUsage":
             self.items.usage_of(call, {"usage": usage}, streamed=True)
+        found = call.usage
+        if found is not None and not found.input_tokens and not found.output_tokens:
+            # LiteLLM writes a zero usage when the provider reported none; every request has input tokens, so
+            # zero input is no report: unpriced (no_usage), never a silent $0
+            call.usage = None
 
 
 class _Seen:
