@@ -281,3 +281,36 @@ def test_the_provider_is_litellms_routing(model: str, provider: str) -> None:
     from otel_llm_cost.providers.litellm import _Routed
 
     assert _Routed.routes(model, None, None)[0] == provider
+
+
+# Where LiteLLM's own response_cost differs from ours by more than 1%, and why (found, not assumed): a new
+# difference fails the test below until it is understood and listed here.
+KNOWN_DIFFERENCES = {
+    # LiteLLM's price map has no web-search price for claude-haiku-4-5 (it has one for Sonnet and Opus): the
+    # response's 2 searches ($10 per 1000, whatever the model) are free there. Ours charges them.
+    "anthropic/claude-haiku-4-5": "web searches unpriced in LiteLLM's map",
+    # The response says inference_geo "us": Anthropic bills US-only inference at 1.1x for Opus 4.6 and newer, which
+    # LiteLLM applies and we do not model yet (ours is 10% low on the tokens; the searches are not multiplied).
+    "anthropic/claude-opus-4-7": "LiteLLM applies the 1.1x US-only inference_geo multiplier",
+}
+
+
+@pytest.mark.parametrize(("model", "call"), [
+    ("gpt-4o-mini", lambda m: litellm.completion(model=m, messages=MESSAGES, api_key="sk-test")),
+    ("o4-mini", lambda m: litellm.completion(model=m, messages=MESSAGES, api_key="sk-test")),
+    ("gpt-5", lambda m: litellm.completion(model=m, messages=MESSAGES, api_key="sk-test")),
+    ("anthropic/claude-sonnet-4-5", lambda m: litellm.completion(model=m, messages=MESSAGES, api_key="sk-ant-test")),
+    ("anthropic/claude-haiku-4-5", lambda m: litellm.completion(model=m, messages=MESSAGES, api_key="sk-ant-test")),
+    ("anthropic/claude-opus-4-7", lambda m: litellm.completion(model=m, messages=MESSAGES, api_key="sk-ant-test")),
+    ("text-embedding-3-small", lambda m: litellm.embedding(model=m, input=["a", "b"], api_key="sk-test")),
+    ("gpt-3.5-turbo-instruct", lambda m: litellm.text_completion(model=m, prompt="Capital?", api_key="sk-test")),
+    ("gpt-4o-mini-responses", lambda m: litellm.responses(model="gpt-4o-mini", input="Capital?", api_key="sk-test")),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_litellm_response_cost_compared_with_ours(otel: Otel, apis: Any, model: str, call: Any) -> None:
+    result = call(model)
+    ours = _span(otel).attributes[COST]
+    theirs = _litellm_cost(result)
+    if model in KNOWN_DIFFERENCES:
+        assert theirs != pytest.approx(ours, rel=0.01), f"{model}: no longer differs, drop it from the list"
+    else:
+        assert theirs == pytest.approx(ours, rel=0.01)
