@@ -3,8 +3,8 @@
 Both paths LiteLLM takes underneath, on mock HTTP transports: the openai SDK (which our openai instrumentor also
 wraps: the LiteLLM layer records, the inner one steps aside) and LiteLLM's own HTTP client (Anthropic's API as raw
 httpx calls, served by respx). The Router: one record per call whatever its retries and fallbacks, priced at the
-model that answered. Embeddings, text completions, the Responses API. Golden costs from the providers' public prices;
-LiteLLM's own ``response_cost`` compared with ours.
+model that answered. Gemini and Bedrock over LiteLLM's own HTTP client too. Embeddings, text completions, the
+Responses API. Golden costs from the providers' public prices; LiteLLM's own ``response_cost`` compared with ours.
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import cases  # noqa: E402,F401  (puts the simulated APIs on the path)
 import fake_anthropic  # noqa: E402
+import fake_genai  # noqa: E402
 import fake_openai  # noqa: E402
 import httpx  # noqa: E402
 import respx  # noqa: E402
 
 from conversation import MESSAGES  # noqa: E402
+from otel_llm_cost.demo import bedrock_wire  # noqa: E402
 from otel_llm_cost.demo.wire import sse_frame  # noqa: E402
 from otel_llm_cost.providers.litellm import provider_name  # noqa: E402
 from telemetry_fixtures import Otel  # noqa: E402
@@ -135,6 +137,53 @@ def test_through_the_openai_sdk_the_litellm_layer_records(otel: Otel, stream: bo
     assert otel.metric_count("gen_ai.client.operation.duration") == 1
     if not stream:
         assert _litellm_cost(result) == pytest.approx(fake_openai.GPT_4O_MINI_COST, rel=0.01)
+
+
+def _gemini_stream() -> bytes:
+    chunks = [fake_genai.response("Par", None, finish=None), fake_genai.response("is", fake_genai.usage())]
+    return b"".join(b"data: " + json.dumps(c).encode() + b"\r\n\r\n" for c in chunks)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_gemini_over_litellms_own_http_client(otel: Otel, stream: bool) -> None:
+    """gemini/ routes to Google's API (raw HTTP): provider gcp.gemini; the tool-use prompt is input, thoughts are
+    output, as Google bills them (fake_genai.FLASH_COST)."""
+    with respx.mock(assert_all_called=False) as mock:
+        if stream:
+            mock.route(host="generativelanguage.googleapis.com").mock(return_value=httpx.Response(
+                200, headers={"content-type": "text/event-stream"}, content=_gemini_stream()))
+        else:
+            mock.route(host="generativelanguage.googleapis.com").mock(return_value=httpx.Response(
+                200, json=fake_genai.response("Paris", fake_genai.usage())))
+        result = _call(stream, False, model="gemini/gemini-2.5-flash", api_key="gemini-test")
+    span = _span(otel)
+    assert span.attributes["gen_ai.provider.name"] == "gcp.gemini"
+    assert span.attributes["gen_ai.usage.input_tokens"] == fake_genai.INPUT_TOKENS
+    assert span.attributes["gen_ai.usage.output_tokens"] == fake_genai.OUTPUT_TOKENS
+    assert span.attributes["gen_ai.usage.reasoning.output_tokens"] == fake_genai.THOUGHTS
+    assert span.attributes[COST] == pytest.approx(fake_genai.FLASH_COST)
+    if not stream:
+        assert _litellm_cost(result) == pytest.approx(fake_genai.FLASH_COST, rel=0.01)
+
+
+def test_bedrock_over_litellms_own_http_client(otel: Otel, monkeypatch: pytest.MonkeyPatch) -> None:
+    """bedrock/ routes to Bedrock's Converse API (signed raw HTTP, not a boto3 client: the botocore instrumentor
+    sees nothing), priced at the us. cross-region profile's own price."""
+    for name, value in (("AWS_ACCESS_KEY_ID", "AKIDTEST"), ("AWS_SECRET_ACCESS_KEY", "secret"),
+                        ("AWS_REGION_NAME", "us-east-1")):
+        monkeypatch.setenv(name, value)
+    usage = {"inputTokens": 1200, "outputTokens": 500, "cacheReadInputTokens": 3000, "cacheWriteInputTokens": 2000}
+    with respx.mock(assert_all_called=False) as mock:
+        mock.route(host="bedrock-runtime.us-east-1.amazonaws.com").mock(
+            return_value=httpx.Response(200, json=bedrock_wire.converse_body("Paris", usage)))
+        result = litellm.completion(model="bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0", messages=MESSAGES)
+    span = _span(otel)
+    # Claude Sonnet 4.5 through the us. profile, USD per 1M: 3.3 input, 4.125 cache write, 0.33 cache read, 16.5 out
+    cost = (1200 * 3.3 + 2000 * 4.125 + 3000 * 0.33 + 500 * 16.5) / 1e6
+    assert span.attributes["gen_ai.provider.name"] == "aws.bedrock"
+    assert span.attributes["gen_ai.usage.input_tokens"] == 1200 + 3000 + 2000
+    assert span.attributes[COST] == pytest.approx(cost)
+    assert _litellm_cost(result) == pytest.approx(cost, rel=0.01)
 
 
 def _router(**kwargs: Any) -> Any:
