@@ -2,8 +2,8 @@
 LiteLLM routes it to and whatever path it takes underneath.
 
 Surfaces: the module functions ``completion``/``acompletion``, ``embedding``/``aembedding``, ``text_completion``/
-``atext_completion``, ``responses``/``aresponses``, and the same methods of the Router (its methods live on the
-Router's core class since LiteLLM 1.110, on ``Router`` itself before). The Router calls the module functions
+``atext_completion``, ``responses``/``aresponses``, and the same methods of the Router (they live on the Router's
+core class, ``RustCore``, since LiteLLM 1.110; it has no sync ``responses``). The Router calls the module functions
 underneath, and LiteLLM calls the openai SDK underneath for OpenAI-compatible providers: both are inner layers of
 the same logical call, which the outermost one records (the nested-call rule, ``core.calls``). A Router's retries
 and fallbacks are therefore one record, priced at the model that answered (the result's model).
@@ -16,7 +16,9 @@ reasoning); the cache writes and the 1-hour subset are where LiteLLM puts Anthro
 (``usage.cost``, ``_hidden_params["response_cost"]``) is LiteLLM's estimate, not the provider's report: not read.
 Streams (``CustomStreamWrapper``): LiteLLM itself asks OpenAI-compatible providers for the usage chunk, so no
 request is changed here; the usage is read from the chunk that carries it, or from the final chunk's hidden
-``usage`` (LiteLLM's ``UnreportedUsage`` placeholder, all zeros, is no usage).
+``usage`` (LiteLLM's ``UnreportedUsage`` placeholder, all zeros, is no usage; so is the zero usage it writes on a
+plain result when the provider reported none: unpriced, never a silent $0). A stream whose provider sent no usage
+gets one LiteLLM counted itself, indistinguishable from a report: priced as the app sees it.
 """
 
 from __future__ import annotations
@@ -240,8 +242,7 @@ SPEC = ProviderSpec(
     name="litellm", provider=Fixed(UNROUTED), request=REQUEST, server=Server(client=None),
     surfaces=(
         *_surfaces("litellm", None),
-        *_surfaces("litellm.router_rust.core", "RustCore"),  # the Router's methods, LiteLLM >= 1.110
-        *_surfaces("litellm.router", "Router"),  # before: on the Router class itself
+        *_surfaces("litellm.router_rust.core", "RustCore"),  # the Router's methods (its core's, since 1.110)
     ))
 
 
