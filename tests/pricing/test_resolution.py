@@ -35,6 +35,19 @@ def book() -> PriceBook:
     ("openrouter", "anthropic/claude-sonnet-4", None),
     ("together_ai", "meta-llama/Llama-3.3-70B-Instruct-Turbo", None),
     ("", "claude-haiku-4-5", "claude-haiku-4-5"),  # no provider: found by the table's model rules
+    # model names as LiteLLM writes them: its route prefix in front of the provider's own (namespaced) id
+    ("anthropic", "anthropic/claude-sonnet-4-5", "claude-sonnet-4-5"),
+    ("aws.bedrock", "bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0", None),
+    ("aws.bedrock", "bedrock/converse/us.anthropic.claude-sonnet-4-5-20250929-v1:0", None),
+    ("gcp.vertex_ai", "vertex_ai/gemini-2.5-flash", "gemini-2.5-flash"),
+    ("gcp.gemini", "gemini/gemini-2.5-flash", "gemini-2.5-flash"),
+    ("mistral_ai", "mistral/mistral-large-latest", None),
+    ("groq", "groq/llama-3.3-70b-versatile", None),
+    ("x_ai", "xai/grok-3", None),
+    ("openrouter", "openrouter/anthropic/claude-3.5-sonnet", None),
+    ("openrouter", "openrouter/openai/gpt-4o-mini", None),
+    ("together_ai", "together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo", None),
+    ("fireworks", "fireworks_ai/accounts/fireworks/models/llama-v3p1-8b-instruct", None),
 ])
 def test_resolves(book: PriceBook, provider: str, sent: str, table_model: str | None) -> None:
     cost = book.cost(provider, sent, USAGE)

@@ -24,7 +24,7 @@ from telemetry_fixtures import Otel
 _READS = Reads(usage=CHAT_USAGE, finish="choices[].finish_reason")
 TOY = ProviderSpec(
     name="toy", provider=Fixed("openai"), server=Server(client=None),
-    surfaces=(Surface("toy_outer_sdk", None, sync=("complete",), async_=("acomplete",), reads=_READS),
+    surfaces=(Surface("toy_outer_sdk", None, sync=("complete", "stream"), async_=("acomplete",), reads=_READS),
               ClientFactory("toy_outer_sdk", "Factory", "create_client", sync=("converse",), reads=_READS,
                             server=Server(client=""), accepts=lambda client: client.service == "chat")))
 
@@ -62,6 +62,15 @@ def test_the_outer_layer_records_once(otel: Otel, toy: ToyInstrumentor) -> None:
 def test_async_outer_call_records_once(otel: Otel, toy: ToyInstrumentor) -> None:
     asyncio.run(toy_outer_sdk.acomplete(model="gpt-4o-mini", messages=MESSAGES, client=FakeOpenAI().async_client()))
     _one_record(otel, "toy-chatcmpl-abc123")
+
+
+def test_a_request_the_outer_stream_starts_lazily_is_still_one_record(otel: Otel, toy: ToyInstrumentor) -> None:
+    """The outer call has returned its stream; the inner request runs while the stream is read: still nested."""
+    chunks = list(toy_outer_sdk.stream(model="gpt-4o-mini", messages=MESSAGES, client=FakeOpenAI().client()))
+    assert chunks[0]["id"] == "toy-chatcmpl-abc123"
+    _one_record(otel, "toy-chatcmpl-abc123")
+    FakeOpenAI().client().chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)  # after it: recorded
+    assert len(otel.finished()) == 2
 
 
 def test_the_inner_sdk_alone_still_records(otel: Otel, toy: ToyInstrumentor) -> None:

@@ -23,6 +23,15 @@ async def acomplete(*, model: str, messages: list[dict[str, Any]], client: Any) 
     return _answer(await client.chat.completions.create(model=model, messages=messages))
 
 
+def stream(*, model: str, messages: list[dict[str, Any]], client: Any, stream: bool = True) -> Any:
+    """A stream whose request starts only when it is first read (as LiteLLM's streams do for some providers, and
+    a Router's mid-stream fallback): the inner call is made while the outer call's stream is read."""
+    def chunks() -> Any:
+        yield _answer(client.chat.completions.create(model=model, messages=messages))
+
+    return chunks()
+
+
 class Factory:
     """Makes clients whose class exists only once made (nothing to patch beforehand)."""
 

@@ -89,6 +89,10 @@ class Adapter:
         """Fill facts from one streamed item; return False to hide it from the caller."""
         return True
 
+    def before_finish(self, call: CallRecord, state: Any) -> None:
+        """A last look before the call is recorded, however it ended: for a stream whose final report lands
+        after its last item went by (LiteLLM completes the last chunk's hidden usage when the stream ends)."""
+
     def ends_stream(self, item: Any) -> bool:
         """True for the item a stream always ends with (Bedrock's ConverseStream ``metadata``): the call is
         finished on it, while a peer's stream wrapper above ours (which ends its span on that item) still waits."""
@@ -126,9 +130,23 @@ class _CallObserver:
         if self.ended:  # an adapter's last stream item ended it already (Adapter.ends_stream)
             return
         self.ended = True
+        try:
+            self.adapter.before_finish(self.call, self.state)
+        except Exception:
+            logger.debug("otel-llm-cost: reading a call's last facts failed", exc_info=True)
         result = self.telemetry.finish(self.call, error)
         if self.ticket is not None:  # budgets: settle the reservation to the actual cost (or release it)
             self.ticket.settle(result, error)
+
+    def nest(self) -> Token[bool]:
+        """Mark inner layers of ours as nested while this call's stream is read (``streams._nest``)."""
+        return _IN_CALL.set(True)
+
+    def unnest(self, token: Token[bool]) -> None:
+        try:
+            _IN_CALL.reset(token)
+        except ValueError:  # read in another context than the one the mark was set in
+            _IN_CALL.set(False)
 
     def detach(self) -> None:
         """The SDK call returned (a stream may still run): our span and the nesting mark stop being current."""
@@ -191,9 +209,15 @@ class _Runtime:
 RUNTIME = _Runtime()
 
 
-def _wrap_result(result: Any, observer: _CallObserver) -> Any:
-    """Hand the caller the SDK's own result (or a transparent proxy when more is still to come)."""
+def _wrap_result(result: Any, observer: _CallObserver, is_async: bool = False) -> Any:
+    """Hand the caller the SDK's own result (or a transparent proxy when more is still to come).
+
+    ``is_async``: the call was a coroutine; it decides for a stream that iterates both ways (LiteLLM's
+    ``CustomStreamWrapper`` has ``__next__`` and ``__anext__``, and no ``close()``)."""
     cls = type(result)
+    if observer.call.streaming and callable(getattr(result, "__next__", None)) \
+            and callable(getattr(result, "__anext__", None)):
+        return (AsyncStreamProxy if is_async else SyncStreamProxy)(result, observer)
     if hasattr(cls, "model_fields") and not hasattr(cls, "close"):
         # a parsed (pydantic) result, the common case: nothing more to come. Checked on the class first because
         # a pydantic model answers the missing attributes looked up below slowly.
@@ -319,7 +343,7 @@ def async_wrapper(instrumentor: LLMCostInstrumentor, adapter: Adapter) -> Callab
             raise
         observer.detach()
         try:
-            return _wrap_result(result, observer)
+            return _wrap_result(result, observer, is_async=True)
         except Exception:
             logger.debug("otel-llm-cost: reading a result failed", exc_info=True)
             return result

@@ -33,6 +33,14 @@ class Observer(Protocol):
         """The call is over: record it (called once)."""
 
 
+def _nest(observer: Observer) -> Any:
+    """While a stream we record is read, inner layers of ours step aside, as during the call itself: what the
+    outer SDK sends while its stream is read (a request it starts lazily, a Router's mid-stream fallback) belongs
+    to the same logical call. A token for ``observer.unnest``, or None for an observer without nesting."""
+    nest = getattr(observer, "nest", None)
+    return None if nest is None else nest()
+
+
 def _safe_item(observer: Observer, item: Any) -> bool:
     try:
         return observer.on_item(item)
@@ -87,6 +95,7 @@ class SyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
 
     def __next__(self) -> Any:
         while True:
+            nesting = _nest(self._self_observer)
             try:
                 if self._self_items is None:
                     self._self_items = iter(self.__wrapped__)
@@ -97,6 +106,9 @@ class SyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
             except BaseException as error:
                 self._self_end(error)
                 raise
+            finally:
+                if nesting is not None:
+                    self._self_observer.unnest(nesting)  # type: ignore[attr-defined]
             if _safe_item(self._self_observer, item):
                 return item
 
@@ -136,6 +148,7 @@ class AsyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
 
     async def __anext__(self) -> Any:
         while True:
+            nesting = _nest(self._self_observer)
             try:
                 if self._self_items is None:
                     self._self_items = self.__wrapped__.__aiter__()
@@ -146,6 +159,9 @@ class AsyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
             except BaseException as error:
                 self._self_end(error)
                 raise
+            finally:
+                if nesting is not None:
+                    self._self_observer.unnest(nesting)  # type: ignore[attr-defined]
             if _safe_item(self._self_observer, item):
                 return item
 

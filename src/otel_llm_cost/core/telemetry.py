@@ -149,6 +149,18 @@ class CallRecord:
         self.start_perf = time.perf_counter()
         self.start_time = datetime.now(timezone.utc)
 
+    def answered_by(self, provider: str) -> None:
+        """The provider that answered, known only from the result (a router's fallback to another provider than
+        the request was first routed to): the span and the metrics name it. Our own span only: a peer's span
+        keeps what its instrumentation wrote."""
+        if provider == self.provider:
+            return
+        self.provider = provider
+        if PROVIDER in self.metric_base:
+            self.metric_base[PROVIDER] = provider  # same key, same place: the attribute order stays
+        if not self.peer_span:
+            self.span.set_attribute(PROVIDER, provider)
+
     def mark_first_chunk(self) -> None:
         if self.first_chunk is None:
             self.first_chunk = time.perf_counter()

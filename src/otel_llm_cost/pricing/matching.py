@@ -64,7 +64,8 @@ def normalised_candidates(name: str) -> list[str]:
     """Other spellings of ``name`` to try after the table's own rules failed on it, best first.
 
     Covers: ``models/`` and ``publishers/*/models/`` prefixes, ARNs (foundation models, inference
-    profiles), Bedrock geo prefixes, Vertex ``@date``, ``provider/model`` gateway ids, dated snapshots (dashed
+    profiles), Bedrock geo prefixes, Vertex ``@date``, ``provider/model`` gateway ids (also a route in front of a
+    namespaced id: ``openrouter/openai/gpt-4o-mini``), dated snapshots (dashed
     or compact) and Bedrock ``-v1:0`` version suffixes. A fine-tune (``ft:base:org::id``) only ever becomes
     ``ft:base`` spellings: fine-tuned inference costs more than its base model, so the base model's price
     would be wrong (``fine_tuned_candidates``).
@@ -95,7 +96,10 @@ def normalised_candidates(name: str) -> list[str]:
         base = base.split("@", 1)[0]
         add(base)
     if "/" in base:
-        base = base.rsplit("/", 1)[-1]
+        parts = base.split("/")
+        for i in range(1, len(parts) - 1):  # a gateway's route in front of a namespaced id (LiteLLM's
+            add("/".join(parts[i:]))  # "openrouter/openai/gpt-4o-mini", "together_ai/meta-llama/...")
+        base = parts[-1]
         add(base)
     add(compact_date_to_dashed(base))
     for geo in _BEDROCK_GEO:

@@ -48,6 +48,7 @@ REGISTRY: tuple[Registration, ...] = (
     Registration("llm_cost_google_genai", "google_genai", "GoogleGenAIInstrumentor", ("google-genai >= 1.32.0, < 4",)),
     Registration("llm_cost_ollama", "ollama", "OllamaInstrumentor", ("ollama >= 0.4.7, < 1",)),
     Registration("llm_cost_cohere", "cohere", "CohereInstrumentor", ("cohere >= 5.9.4, < 8",)),
+    Registration("llm_cost_litellm", "litellm", "LiteLLMInstrumentor", ("litellm >= 1.110.0, < 2",)),
 )
 
 # entry-point name -> "module:Class" (what pyproject.toml registers)
