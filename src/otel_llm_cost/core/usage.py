@@ -26,6 +26,8 @@ USAGE_FIELDS = (
     "output_image_tokens",
     "requests",
     "web_searches",
+    "document_pages",
+    "audio_seconds",
 )
 
 # The largest count one call may report: a trillion, four orders of magnitude past any context window. Anything
@@ -62,7 +64,9 @@ class Usage:
     """Token usage of one call; every subset count is included in its total.
 
     ``cache_write_tokens`` counts all cache writes (5 min + 1 h); ``cache_write_1h_tokens`` is the 1-hour
-    subset. ``requests`` and ``web_searches`` are priced per request where a table has such prices.
+    subset. ``requests`` and ``web_searches`` are priced per request where a table has such prices;
+    ``document_pages`` (OCR) and ``audio_seconds`` (transcription) per page and per unit of audio duration.
+    A call reporting only those (an OCR call has no tokens) is still priced.
     """
 
     __slots__ = USAGE_FIELDS
@@ -81,6 +85,8 @@ class Usage:
         output_image_tokens: int | None = None,
         requests: int = 1,
         web_searches: int | None = None,
+        document_pages: int | None = None,
+        audio_seconds: int | None = None,
     ) -> None:
         self.input_tokens = input_tokens
         self.output_tokens = output_tokens
@@ -94,6 +100,8 @@ class Usage:
         self.output_image_tokens = output_image_tokens
         self.requests = requests
         self.web_searches = web_searches
+        self.document_pages = document_pages
+        self.audio_seconds = audio_seconds
 
     def as_dict(self) -> dict[str, int]:
         """The counts that were reported (``None`` left out)."""

@@ -67,6 +67,20 @@ def _as_utc(at: datetime | None) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
+def _counts_beside_tokens(usage: Usage) -> bool:
+    """Whether a call without token counts reports what it is billed by instead (OCR pages, audio seconds)."""
+    return usage.document_pages is not None or usage.audio_seconds is not None
+
+
+def _unpriced_unit(usage: Usage, row: PriceRow) -> str | None:
+    """The billed unit beside tokens that ``usage`` reports and ``row`` has no price for, or None."""
+    if usage.document_pages and "input_document_kpages" not in row.prices:
+        return "document page"
+    if usage.audio_seconds and not {"audio_hours", "input_audio_hours"} & row.prices.keys():
+        return "audio duration"
+    return None
+
+
 def service_tier_context(service_tier: str | None) -> dict[str, str] | None:
     """The price-variant context for an API's service tier value (batch is a processing mode)."""
     if not service_tier:
@@ -199,7 +213,8 @@ class PriceBook:
         if problem is not None:
             return r.Unpriced(r.INVALID_USAGE, problem)
         reported = _valid_provider_cost(provider_cost)
-        if usage.input_tokens is None and reported is None:
+        counted = usage.input_tokens is not None or _counts_beside_tokens(usage)
+        if not counted and reported is None:
             return r.Unpriced(r.NO_USAGE, "the response carried no token usage")
 
         resolution: Resolution | r.Unpriced = r.Unpriced(r.NO_MODEL, "the call reported no model name")
@@ -215,7 +230,7 @@ class PriceBook:
                 self._warn_unpriced(provider, model or response_model or "", resolution)
                 if context is None and reported is None and len(self._compiled) < self._memo_size:
                     self._compiled[(provider, model, response_model, service_tier)] = compile_unpriced(resolution)
-        elif usage.input_tokens is None:
+        elif not counted:
             local = r.Unpriced(r.NO_USAGE, "the response carried no token usage")
         else:
             local = self._local(resolution, usage, _as_utc(at), service_tier, context, duration_s)
@@ -245,6 +260,11 @@ class PriceBook:
             if context is None and service_tier:
                 context = service_tier_context(service_tier)
             row = entry.prices_at(when, None if res.via_fallback else context)
+            unpriced = _unpriced_unit(usage, row)
+            if unpriced is not None:
+                if usage.input_tokens is None:  # billed by that unit alone: never a silent $0
+                    return r.Unpriced(r.UNKNOWN_MODEL, f"the price table has no price per {unpriced} for {entry.id}")
+                self._warn_unpriced_part(entry, unpriced)
             parts = row.cost(usage)
             if usage.web_searches and "web_searches_kcount" not in row.prices:
                 self._warn_unpriced_part(entry, "web searches")

@@ -37,6 +37,9 @@ USAGE_FIELDS: dict[str, str] = {
     "output_reasoning_tokens": "reasoning_tokens",
     "web_searches": "web_searches",
     "requests": "requests",
+    "input_document_pages": "document_pages",
+    "audio_seconds": "audio_seconds",
+    "input_audio_seconds": "audio_seconds",  # the more specific unit: audio_hours is charged what it leaves (0)
 }
 
 BUCKETS = ("input", "output", "cache_read", "cache_write", "other")
