@@ -23,8 +23,8 @@ EMBED_TOKENS, OCR_PAGES, AUDIO_SECONDS = 40, 3, 90
 #   mistral-large-latest (Mistral Large 3): 0.5 input, 1.5 output (the table has no cache-read price for it)
 #   mistral-small-latest: 0.15 input, 0.015 cached input, 0.6 output
 #   codestral: 0.3 input, 0.9 output; mistral-embed: 0.1 input
-# OCR (mistral-ocr-latest, OCR 3 since 2025-12-18... now OCR 4): USD 4 per 1,000 pages; Voxtral Mini Transcribe:
-# USD 0.003 per minute (0.18 per hour)
+# OCR: mistral-ocr-latest (now Mistral OCR 4) USD 4 per 1,000 pages; Voxtral Mini Transcribe: USD 0.003 per audio
+# minute (0.18 per hour)
 LARGE_COST = (PROMPT * 0.5 + COMPLETION * 1.5) / 1e6
 SMALL_COST = ((PROMPT - CACHED) * 0.15 + CACHED * 0.015 + COMPLETION * 0.6) / 1e6
 CODESTRAL_COST = (PROMPT * 0.3 + COMPLETION * 0.9) / 1e6
@@ -84,9 +84,9 @@ class FakeMistral:
 
     def _completion(self, body: dict[str, Any], is_async: bool) -> Any:
         model = self.model or body.get("model") or LARGE
+        text = '{"answer": "Paris"}' if body.get("response_format") else "Paris"  # parse() asks for JSON
         if not body.get("stream"):
-            return http.Response(200, json=wire.chat_completion("cmpl-m1", 1765000000, model, "Paris",
-                                                                self._usage()))
+            return http.Response(200, json=wire.chat_completion("cmpl-m1", 1765000000, model, text, self._usage()))
         chunks = wire.chat_stream("cmpl-m1", 1765000000, model, PIECES, self._usage() if self.usage else None)
         parts = [wire.frame(c) for c in [*chunks, "[DONE]"]]
         keep = self.break_stream_after
