@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pytest
 from case_anthropic import AnthropicCase
 from case_groq import GroqCase
+from case_mistralai import MistralCase
 from case_openai import OpenAICase
 from harness import Runner, scenarios
 from provider_case import ProviderCase
@@ -25,6 +26,7 @@ CASES: dict[str, Callable[[], ProviderCase]] = {
     "openai-compatible": lambda: OpenAICase("https://openrouter.ai/api/v1"),
     "anthropic": AnthropicCase,
     "groq": GroqCase,
+    "mistral": MistralCase,
 }
 SHARE = {"openai-compatible": 0.25}  # the same SDK surfaces again: fewer scenarios suffice
 
