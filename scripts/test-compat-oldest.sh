@@ -8,8 +8,10 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 source scripts/cached-venv.sh
 pins=(
+    "mistralai==2.0.0"  # the first release with the mistralai.client layout (httpx, not yet httpx2)
 )
 tests=(
+    tests/providers/test_mistral.py
 )
 if [ "${#pins[@]}" -eq 0 ]; then echo "== test-compat-oldest: no provider listed"; exit 0; fi
 cached_venv "venv-oldest" scripts/test-compat-oldest.sh pyproject.toml -- -e "$root" "${pins[@]}" \

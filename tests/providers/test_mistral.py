@@ -13,6 +13,7 @@ import fake_mistral as fm
 import pytest
 from case_mistral import openllmetry_peer
 from mistralai.client import errors
+from mistralai.client.sdkconfiguration import SERVERS
 from pydantic import BaseModel
 
 from conversation import MESSAGES
@@ -222,7 +223,7 @@ def test_request_parameters_and_tiers(otel: Otel) -> None:
 
 
 @pytest.mark.parametrize(("kwargs", "host"), [
-    ({"server": "eu"}, "api.eu.mistral.ai"),
+    ({"server": "eu"}, SERVERS["eu"].split("://", 1)[1]),  # api.eu.mistral.ai (api.mistral.ai before mistralai 3)
     ({"server_url": "https://mistral.internal.example:8443"}, "mistral.internal.example"),
 ])
 def test_the_endpoint_is_the_configured_server(otel: Otel, kwargs: dict[str, Any], host: str) -> None:
@@ -240,3 +241,38 @@ def test_openllmetry_peer_does_not_load_beside_the_supported_releases() -> None:
     if openllmetry_peer():
         pytest.skip("the OpenLLMetry peer loads here: the shared suite's coexistence tests cover it")
     assert int(version("mistralai").split(".")[0]) >= 2
+
+
+# Mistral Small 3.1 on Vertex AI, USD per 1M tokens: 0.1 input, 0.3 output; the table has no Azure price for it
+@pytest.mark.parametrize(("cloud", "provider", "host", "cost"), [
+    ("azure", "azure.ai.inference", "acme-ai.services.ai.azure.com", None),
+    ("gcp", "gcp.vertex_ai", "europe-west4-aiplatform.googleapis.com", (fm.PROMPT * 0.1 + fm.COMPLETION * 0.3) / 1e6),
+])
+def test_azure_and_vertex_deployments_are_named_by_their_host(otel: Otel, cloud: str, provider: str, host: str,
+                                                              cost: float | None) -> None:
+    fake = fm.FakeMistral()
+
+    def handle(request: Any) -> Any:  # both clouds serve Mistral's chat completions under their own paths
+        fake.requests.append((request.url.path, {}))
+        return fm.http.Response(200, json=fm.wire.chat_completion("cmpl-m1", 1765000000, "mistral-small-2503",
+                                                                  "Paris", fm.wire.usage(fm.PROMPT, fm.COMPLETION)))
+
+    http_client = fm.http.Client(transport=fm.http.MockTransport(handle))
+    if cloud == "azure":
+        from mistralai.azure.client import MistralAzure
+
+        client: Any = MistralAzure(api_key="k", server_url=f"https://{host}/models", client=http_client)
+    else:
+        from mistralai.gcp.client import MistralGCP
+
+        client = MistralGCP(project_id="acme", access_token="t", client=http_client)
+    client.chat.complete(model="mistral-small-2503", messages=MESSAGES)
+    assert len(fake.requests) == 1
+    attrs = _span(otel)
+    assert attrs["gen_ai.provider.name"] == provider
+    assert attrs["server.address"] == host
+    assert attrs[INPUT] == fm.PROMPT and attrs[OUTPUT] == fm.COMPLETION
+    if cost is None:
+        assert COST not in attrs and attrs[REASON] == "unknown_model"  # never $0
+    else:
+        assert attrs[COST] == pytest.approx(cost)
