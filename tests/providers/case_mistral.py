@@ -3,8 +3,8 @@ the same class) against the simulated Mistral API. A stream is its own method he
 arrives on the final chunk only, so a stream left after its first item has seen none (unpriced, never $0).
 
 OpenLLMetry's ``opentelemetry-instrumentation-mistralai`` (0.62) is the peer where it can load: it imports
-``mistralai.models``, which mistralai 2 and later no longer have (``mistralai.client.models``), so beside the
-releases we support it fails to import and there is no peer to coexist with (``test_mistral`` holds that)."""
+``mistralai.models``, the 1.x layout (``mistralai.client.models`` from mistralai 2), so it is a peer in the compat
+venv of mistralai 1.x (scripts/test-compat-oldest.sh) and fails to import beside mistralai 2+."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import fake_mistral
 from cases import ProviderCase
-from mistralai.client import errors
+from fake_mistral import errors
 
 from conversation import MESSAGES
 
@@ -29,7 +29,7 @@ def openllmetry_peer() -> tuple[Callable[[], Any], ...]:
 
 def _create(client: Any, stream: bool) -> Any:
     chat = client.chat
-    if client.sdk_configuration.async_client_supplied:
+    if getattr(client, "_fake_async", False):
         return (chat.stream_async if stream else chat.complete_async)(model=fake_mistral.LARGE, messages=MESSAGES)
     return (chat.stream if stream else chat.complete)(model=fake_mistral.LARGE, messages=MESSAGES)
 

@@ -1,4 +1,5 @@
-"""A simulated Mistral API behind the real ``mistralai`` SDK's HTTP client (httpx2 from mistralai 3, httpx before):
+"""A simulated Mistral API behind the real ``mistralai`` SDK's HTTP client (httpx2 from mistralai 3, httpx before;
+the SDK's classes from ``mistralai.client``, or ``mistralai`` in 1.x, exported here with its ``errors``):
 chat, FIM and agents completions plain and streamed (usage on the final chunk, always), embeddings, OCR, audio
 transcriptions, error bodies and broken streams. Bodies come from the shared wire builder
 (``otel_llm_cost.demo.wire.mistral``)."""
@@ -9,10 +10,17 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from mistralai.client import Mistral, httpclient
+try:
+    from mistralai.client import Mistral, errors, httpclient
+    from mistralai.client.sdkconfiguration import SERVERS
+except ImportError:  # mistralai 1.x: the SDK at the package's top level
+    from mistralai import Mistral, httpclient  # type: ignore[no-redef]
+    from mistralai import models as errors  # type: ignore[no-redef]
+    from mistralai.sdkconfiguration import SERVERS  # type: ignore[no-redef]
 
 from otel_llm_cost.demo.wire import mistral as wire
 
+__all__ = ["SERVERS", "FakeMistral", "Mistral", "errors", "http", "rate_limited", "wire"]
 http: Any = httpclient.httpx  # the HTTP package this SDK release sends through (httpx2 or httpx)
 
 LARGE, SMALL, CODESTRAL, EMBED = "mistral-large-latest", "mistral-small-latest", "codestral-latest", "mistral-embed"
@@ -48,13 +56,21 @@ class FakeMistral:
         self.cached = cached
         self.model: str | None = None
         self.service_tier: str | None = None
+        # mistralai 1.x closes its HTTP clients when the Mistral object is collected, even while one of its
+        # resources (``client.chat``) is still sending: the fake keeps the clients it made alive
+        self.clients: list[Mistral] = []
 
     def client(self, **kw: Any) -> Mistral:
-        return Mistral(api_key="mistral-test", client=http.Client(transport=http.MockTransport(self.handle)), **kw)
+        client = Mistral(api_key="mistral-test", client=http.Client(transport=http.MockTransport(self.handle)), **kw)
+        self.clients.append(client)
+        return client
 
     def async_client(self, **kw: Any) -> Mistral:
-        return Mistral(api_key="mistral-test",
-                       async_client=http.AsyncClient(transport=http.MockTransport(self.handle_async)), **kw)
+        client = Mistral(api_key="mistral-test",
+                         async_client=http.AsyncClient(transport=http.MockTransport(self.handle_async)), **kw)
+        client._fake_async = True  # type: ignore[attr-defined]  # for the shared suite's one call (case_mistral)
+        self.clients.append(client)
+        return client
 
     async def handle_async(self, request: Any) -> Any:
         return self.handle(request, is_async=True)

@@ -46,7 +46,7 @@ REGISTRY: tuple[Registration, ...] = (
     Registration("llm_cost_groq", "groq", "GroqInstrumentor", ("groq >= 0.30.0, < 2",)),
     Registration("llm_cost_botocore", "bedrock", "BotocoreInstrumentor", ("botocore >= 1.34.116, < 2",)),
     Registration("llm_cost_google_genai", "google_genai", "GoogleGenAIInstrumentor", ("google-genai >= 1.32.0, < 4",)),
-    Registration("llm_cost_mistralai", "mistral", "MistralInstrumentor", ("mistralai >= 2.0.0, < 4",)),
+    Registration("llm_cost_mistralai", "mistral", "MistralInstrumentor", ("mistralai >= 1.9.3, < 4",)),
 )
 
 # entry-point name -> "module:Class" (what pyproject.toml registers)

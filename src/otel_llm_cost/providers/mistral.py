@@ -1,4 +1,5 @@
-"""Mistral's native SDK (``mistralai``, ``from mistralai.client import Mistral``): chat, FIM and agents
+"""Mistral's native SDK (``mistralai``: ``from mistralai.client import Mistral`` from mistralai 2,
+``from mistralai import Mistral`` in 1.x): chat, FIM and agents
 completions plain and streamed (sync and ``*_async`` methods on the same classes), embeddings, OCR and audio
 transcription.
 
@@ -61,6 +62,21 @@ def _completions(module: str, owner: str, operation: str = "chat") -> tuple[Surf
             Surface(module, owner, ("stream",), ("stream_async",), operation, reads=_STREAMED, adapter=_STREAMING))
 
 
+def _surfaces(package: str) -> tuple[Surface, ...]:
+    """Every surface of the SDK laid out under ``package``: ``mistralai.client`` from mistralai 2, ``mistralai``
+    in 1.x (``from mistralai import Mistral``); the layout a release does not have is not there to wrap."""
+    return (
+        *_completions(f"{package}.chat", "Chat"),
+        *_completions(f"{package}.fim", "Fim", "text_completion"),
+        *_completions(f"{package}.agents", "Agents"),
+        Surface(f"{package}.embeddings", "Embeddings", ("create",), ("create_async",), "embeddings",
+                reads=_EMBEDDINGS),
+        Surface(f"{package}.ocr", "Ocr", ("process",), ("process_async",), "ocr", reads=_OCR),
+        Surface(f"{package}.transcriptions", "Transcriptions", ("complete",), ("complete_async",), "transcription",
+                reads=_TRANSCRIPTION),
+    )
+
+
 SPEC = ProviderSpec(
     name="mistralai",
     provider=ByHost(hosts=(("aiplatform.googleapis.com", "gcp.vertex_ai"), (".azure.com", "azure.ai.inference")),
@@ -70,14 +86,8 @@ SPEC = ProviderSpec(
     request=RequestMap(stream=None, params=_PARAMS, stop="stop", service_tier="service_tier",
                        tier_unset=("auto", "standard_only"), choice_count="n"),
     surfaces=(
-        *_completions("mistralai.client.chat", "Chat"),
-        *_completions("mistralai.client.fim", "Fim", "text_completion"),
-        *_completions("mistralai.client.agents", "Agents"),
-        Surface("mistralai.client.embeddings", "Embeddings", ("create",), ("create_async",), "embeddings",
-                reads=_EMBEDDINGS),
-        Surface("mistralai.client.ocr", "Ocr", ("process",), ("process_async",), "ocr", reads=_OCR),
-        Surface("mistralai.client.transcriptions", "Transcriptions", ("complete",), ("complete_async",),
-                "transcription", reads=_TRANSCRIPTION),
+        *_surfaces("mistralai.client"),
+        *_surfaces("mistralai"),
         *_completions("mistralai.azure.client.chat", "Chat"),
         *_completions("mistralai.gcp.client.chat", "Chat"),
     ))
