@@ -1,7 +1,6 @@
-"""Mistral's native SDK (``mistralai``: ``from mistralai.client import Mistral`` from mistralai 2,
-``from mistralai import Mistral`` in 1.x): chat, FIM and agents
-completions plain and streamed (sync and ``*_async`` methods on the same classes), embeddings, OCR and audio
-transcription.
+"""Mistral's native SDK (``mistralai``: ``from mistralai.client import Mistral`` from mistralai 2, ``from mistralai
+import Mistral`` in 1.x): chat, FIM and agents completions plain and streamed (sync and ``*_async`` methods on the
+same classes), embeddings, OCR and audio transcription.
 
 ``chat.parse`` / ``parse_async`` / ``parse_stream`` call ``complete`` / ``stream`` underneath, so they are counted
 there, once. Plain results carry OpenAI-shaped usage (``prompt_tokens`` including the cached subset, reported
