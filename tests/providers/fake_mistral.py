@@ -28,12 +28,13 @@ OCR_MODEL, VOXTRAL = "mistral-ocr-latest", "voxtral-mini-latest"
 PROMPT, CACHED, COMPLETION = 1200, 400, 150
 EMBED_TOKENS, OCR_PAGES, AUDIO_SECONDS = 40, 3, 90
 # Mistral's prices (https://mistral.ai/pricing), USD per 1M tokens:
-#   mistral-large-latest (Mistral Large 3): 0.5 input, 1.5 output (the table has no cache-read price for it)
+#   mistral-large-latest (Mistral Large 3): 0.5 input, 0.05 cached input, 1.5 output
 #   mistral-small-latest: 0.15 input, 0.015 cached input, 0.6 output
 #   codestral: 0.3 input, 0.9 output; mistral-embed: 0.1 input
 # OCR: mistral-ocr-latest (now Mistral OCR 4) USD 4 per 1,000 pages; Voxtral Mini Transcribe: USD 0.003 per audio
 # minute (0.18 per hour)
 LARGE_COST = (PROMPT * 0.5 + COMPLETION * 1.5) / 1e6
+LARGE_CACHED_COST = ((PROMPT - CACHED) * 0.5 + CACHED * 0.05 + COMPLETION * 1.5) / 1e6
 SMALL_COST = ((PROMPT - CACHED) * 0.15 + CACHED * 0.015 + COMPLETION * 0.6) / 1e6
 CODESTRAL_COST = (PROMPT * 0.3 + COMPLETION * 0.9) / 1e6
 EMBED_COST = EMBED_TOKENS * 0.1 / 1e6
