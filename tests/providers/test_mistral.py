@@ -148,6 +148,7 @@ def test_transcription_is_priced_per_audio_minute(otel: Otel, is_async: bool) ->
     attrs = _span(otel)
     assert attrs["gen_ai.operation.name"] == "transcription"
     assert attrs[COST] == pytest.approx(fm.VOXTRAL_COST)  # 90 s at USD 0.003 per minute
+    assert INPUT not in attrs  # billed by the minute, not by its tokens
 
 
 def test_pages_and_audio_without_a_price_are_unpriced_with_a_reason() -> None:
@@ -156,6 +157,9 @@ def test_pages_and_audio_without_a_price_are_unpriced_with_a_reason() -> None:
     assert not ocr and ocr.reason == "unknown_model" and "per document page" in ocr.detail
     audio = book.cost("mistral_ai", fm.LARGE, Usage(audio_seconds=60))
     assert not audio and "per audio duration" in audio.detail
+    # Voxtral Small has token and audio prices: a transcription (audio alone) is charged USD 0.004 per minute
+    small = book.cost("mistral_ai", "voxtral-small-latest", Usage(audio_seconds=60))
+    assert small and small.total == pytest.approx(0.004)
     assert not book.cost("mistral_ai", fm.OCR_MODEL, Usage())  # nothing reported at all: no usage
 
 

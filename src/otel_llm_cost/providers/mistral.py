@@ -29,8 +29,9 @@ _STREAMED = Reads(usage=_USAGE, usage_at="data.usage", model="data.model", id="d
                   finish="data.choices[].finish_reason", service_tier="data.usage.service_tier")
 _EMBEDDINGS = Reads(usage=UsageMap(input="prompt_tokens"))
 _OCR = Reads(usage=UsageMap(document_pages="pages_processed"), usage_at="usage_info", id=None)
-_TRANSCRIPTION = Reads(usage=UsageMap(input="prompt_tokens", output="completion_tokens",
-                                      audio_seconds="prompt_audio_seconds"), id=None)
+# transcription is billed per audio minute alone: its token counts (the audio's, as tokens) are not billed again
+# where a model also has token prices (voxtral-small-latest)
+_TRANSCRIPTION = Reads(usage=UsageMap(audio_seconds="prompt_audio_seconds"), id=None)
 
 _PARAMS = (
     ("temperature", names.REQUEST_TEMPERATURE),
