@@ -10,10 +10,12 @@ source scripts/cached-venv.sh
 pins=(
     "ollama==0.4.7"  # pydantic responses since 0.4.0; 0.4.7 is the first beside httpx 0.28, which the others need
     "cohere==5.9.4"  # the first release with every v2 surface (ClientV2 chat, chat_stream, embed, rerank) as keywords
+    "mistralai==2.0.0"  # the first release with the mistralai.client layout (httpx, not yet httpx2)
 )
 tests=(
     tests/providers/test_ollama.py
     tests/providers/test_cohere.py
+    tests/providers/test_mistral.py
 )
 if [ "${#pins[@]}" -eq 0 ]; then echo "== test-compat-oldest: no provider listed"; exit 0; fi
 cached_venv "venv-oldest" scripts/test-compat-oldest.sh pyproject.toml -- -e "$root" "${pins[@]}" \

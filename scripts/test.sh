@@ -23,5 +23,6 @@ echo "== pytest aiobotocore (async Bedrock clients)"; bash scripts/test-compat-a
 echo "== pytest google-genai 1.32.0 (oldest) with the official google-genai instrumentation"; bash scripts/test-compat-genai.sh -q
 echo "== pytest mistralai, cohere, ollama on their oldest supported releases"; bash scripts/test-compat-oldest.sh -q
 echo "== pytest litellm (its own venv: it pins openai 2.x)"; bash scripts/test-compat-litellm.sh -q
+echo "== pytest mistralai 1.x with OpenLLMetry's mistralai instrumentation"; bash scripts/test-compat-mistralai1.sh -q
 # The fast suites on the oldest and newest supported Pythons (3.10, 3.13), each in its own cached venv.
 echo "== pytest on Python 3.10 and 3.13 (fast suites)"; bash scripts/test-pythons.sh

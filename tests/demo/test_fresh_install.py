@@ -76,7 +76,7 @@ def test_fresh_venv_install_doctor_and_demo(tmp_path: Path) -> None:
     assert "provider: SIMULATED" in demo.output
     assert_rows_match(printed, exported)
     priced = {provider for (provider, _model, _feature), row in printed.rows.items() if row["cost"] > 0}
-    assert priced == {"openai", "anthropic", "gcp.gemini"}, printed.rows  # the demo extra has all three SDKs
+    assert priced == {"openai", "anthropic", "gcp.gemini", "mistral_ai"}, printed.rows  # the demo extra has them all
     assert printed.unpriced >= 1 and printed.calls >= 20
     assert "note:" not in demo.output  # every call the demo made was recorded (no SDK left uninstrumented)
 

@@ -132,3 +132,24 @@ def test_gemini_generate_and_stream_with_implicit_cache_and_thinking(server: Sim
         client.models.generate_content(model="gemini-2.5-flash", contents="hi",
                                        config={"http_options": {"headers": {ERROR_HEADER: "429"}}})
     assert limited.value.code == 429 and "simulated" in str(limited.value)
+
+
+def test_mistral_chat_and_fim_stream_with_cache_and_errors(server: SimulatedProviderServer) -> None:
+    from mistralai.client import Mistral, errors
+
+    from otel_llm_cost.demo.simulated_mistral import PREFIX
+
+    client = Mistral(api_key="sim", server_url=server.base_url + PREFIX)
+    messages = [{"role": "system", "content": SUPPORT_POLICY}, {"role": "user", "content": "Where is my refund?"}]
+    first = client.chat.complete(model="mistral-small-latest", messages=messages, max_tokens=200)
+    second = client.chat.complete(model="mistral-small-latest", messages=messages, max_tokens=200)
+    assert first.choices[0].message.content and first.model == "mistral-small-latest"
+    assert "prompt_tokens_details" not in first.usage.additional_properties  # nothing cached the first time
+    cached = second.usage.additional_properties["prompt_tokens_details"]["cached_tokens"]
+    assert cached == estimate_tokens(SUPPORT_POLICY) and second.usage.prompt_tokens > cached
+    events = list(client.fim.stream(model="codestral-latest", prompt="def f(x):", suffix="return y", max_tokens=80))
+    assert events[-1].data.usage is not None and events[-1].data.usage.completion_tokens > 0  # usage: last chunk
+    assert all(e.data.usage is None for e in events[:-1])
+    with pytest.raises(errors.SDKError) as limited:
+        client.chat.complete(model="mistral-small-latest", messages=messages, http_headers={ERROR_HEADER: "429"})
+    assert limited.value.status_code == 429 and "simulated" in limited.value.body

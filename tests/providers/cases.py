@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -127,6 +128,18 @@ def _genai_peers() -> tuple[Callable[[], Any], ...]:
     return tuple(peers)
 
 
+def _peers(load: Callable[[], tuple[Callable[[], Any], ...]]) -> tuple[Callable[[], Any], ...]:
+    """``load()``: the peers of one SDK. A compat venv (``OTEL_LLM_COST_PARTIAL_SDKS``) may not hold them (a
+    pinned old SDK can conflict with them: mistralai 2.0 pins the semantic conventions below the genai peers'),
+    and then has none; the main venv must import them all."""
+    try:
+        return load()
+    except ImportError:
+        if os.environ.get("OTEL_LLM_COST_PARTIAL_SDKS"):
+            return ()
+        raise
+
+
 def _openai_peers() -> tuple[Callable[[], Any], ...]:
     from opentelemetry.instrumentation.genai.openai import OpenAIInstrumentor as GenAI
     from opentelemetry.instrumentation.openai import OpenAIInstrumentor as OpenLLMetry
@@ -188,7 +201,7 @@ CASES: tuple[ProviderCase, ...] = (
         client=lambda f: f.client(), async_client=lambda f: f.async_client(), create=_openai_create,
         input_tokens=fake_openai.PROMPT, output_tokens=fake_openai.COMPLETION, cost=fake_openai.GPT_4O_MINI_COST,
         error=(429, {"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}}),
-        error_class=openai.RateLimitError, peers=_openai_peers()),
+        error_class=openai.RateLimitError, peers=_peers(_openai_peers)),
     ProviderCase(
         name="anthropic", entry_point="llm_cost_anthropic", provider="anthropic", fake=fake_anthropic.FakeAnthropic,
         client=lambda f: f.client(), async_client=lambda f: f.async_client(), create=_anthropic_create,
@@ -196,7 +209,7 @@ CASES: tuple[ProviderCase, ...] = (
         error=fake_anthropic.overloaded(), error_class=anthropic.InternalServerError,
         early_usage={INPUT: _SONNET_INPUT, OUTPUT: 1, "gen_ai.usage.cache_read.input_tokens": _SONNET.CACHE_READ,
                      "gen_ai.usage.cache_write.input_tokens": _SONNET.CACHE_5M + _SONNET.CACHE_1H},
-        peers=_anthropic_peers()),
+        peers=_peers(_anthropic_peers)),
     *(ProviderCase(
         name=name, entry_point="llm_cost_google_genai", provider=provider,
         fake=lambda vertex=vertex: fake_genai.FakeGenAI(vertex), client=lambda f: f.client(),
@@ -220,7 +233,7 @@ CASES: tuple[ProviderCase, ...] = (
         input_tokens=1200 + 3000 + 2000, output_tokens=500,
         cost=(1200 * 3.3 + 2000 * 4.125 + 3000 * 0.33 + 500 * 16.5) / 1e6,
         error=fake_bedrock.throttled()[::-1], error_class=botocore.exceptions.ClientError,
-        peers=_bedrock_peers(), answered=lambda result: bool(result["output"]["message"]),
+        peers=_peers(_bedrock_peers), answered=lambda result: bool(result["output"]["message"]),
         status_of=lambda error: error.response["ResponseMetadata"]["HTTPStatusCode"],
         # the whole response but its per-request metadata (request id, date)
         view=lambda item: {k: v for k, v in item.items() if k != "ResponseMetadata"}),

@@ -16,6 +16,7 @@ from case_anthropic import AnthropicCase
 from case_cohere import CohereCase
 from case_genai import GenAICase
 from case_groq import GroqCase
+from case_mistralai import MistralCase
 from case_ollama import OllamaCase
 from case_openai import OpenAICase
 from harness import Runner, scenarios
@@ -32,6 +33,7 @@ CASES: dict[str, Callable[[], ProviderCase]] = {
     "gemini": GenAICase,
     "vertex_ai": lambda: GenAICase(vertex=True),
     "cohere": CohereCase,
+    "mistral": MistralCase,
 }
 # openai-compatible, vertex_ai: the same SDK surfaces again, fewer scenarios suffice; cohere: its SDK parses each
 # answer slowly (about 0.7 s a scenario here, twice the others), a fifth keeps CI's time

@@ -227,12 +227,15 @@ def _wrap_result(result: Any, observer: _CallObserver, is_async: bool = False) -
             observer.on_end(None)
         return result
     # Looked up on the instance, not the class: a peer instrumentation's proxy of the SDK stream counts too.
-    if callable(getattr(result, "close", None)):
+    # A stream is an iterator that can be closed, or any iterator a streamed call returns (mistralai 2.0's
+    # EventStream has no close()).
+    closeable = callable(getattr(result, "close", None))
+    if closeable or observer.call.streaming:
         if callable(getattr(result, "__anext__", None)):
             return AsyncStreamProxy(result, observer)
         if callable(getattr(result, "__next__", None)):
             return SyncStreamProxy(result, observer)
-    elif callable(getattr(result, "aclose", None)) and callable(getattr(result, "__anext__", None)):
+    if not closeable and callable(getattr(result, "aclose", None)) and callable(getattr(result, "__anext__", None)):
         return AsyncStreamProxy(result, observer)  # an async generator (google-genai's aio streams)
     if hasattr(result, "http_response") and hasattr(result, "parse"):  # with_raw_response / with_streaming_response
         if cls.__name__ == "LegacyAPIResponse" and not observer.call.streaming:

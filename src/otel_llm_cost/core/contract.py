@@ -97,10 +97,11 @@ class Server:
     """Where the client of a call is (``client``: a path from the wrapped method's instance, ``""`` for the
     instance itself, None when there is none, as for module functions; several paths: the first present, for SDK
     releases that keep it in different places) and its base URL (``base_url``: a path from the client to an httpx
-    URL or a URL string)."""
+    URL or a URL string, or a function of the client returning one, for an SDK that computes it: mistralai's
+    configuration names a server or holds a URL)."""
 
     client: Path | None = "_client"
-    base_url: str = "base_url"
+    base_url: str | Callable[[Any], Any] = "base_url"
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,8 @@ class UsageMap:
     web_searches: Path | None = None
     output_images: Path | None = None  # images generated, priced per image
     rerank_searches: Path | None = None
+    document_pages: Path | None = None  # pages an OCR call processed
+    audio_seconds: Path | None = None  # seconds of audio a transcription processed
     input_plus: tuple[str, ...] = ()
     output_plus: tuple[str, ...] = ()
     cost: Path | None = None

@@ -40,7 +40,7 @@ class EndpointLookup:
         self.rule = rule
         self.client = None if server.client is None else (
             (lambda instance: instance) if server.client == "" else compile_first(server.client))
-        self.base_url = compile_path(server.base_url)
+        self.base_url = server.base_url if callable(server.base_url) else compile_path(server.base_url)
         self.cache: weakref.WeakKeyDictionary[Any, Endpoint] = weakref.WeakKeyDictionary()
 
     def __call__(self, instance: Any) -> Endpoint:
@@ -59,7 +59,8 @@ class EndpointLookup:
 
 
 _SLOTS = ("input", "output", "cache_read", "cache_write", "cache_write_1h", "reasoning", "input_audio",
-          "output_audio", "input_image", "output_image", "web_searches", "output_images", "rerank_searches")
+          "output_audio", "input_image", "output_image", "web_searches", "output_images", "rerank_searches",
+          "document_pages", "audio_seconds")
 _USAGE_ARGS = dict(zip(_SLOTS, (f for f in USAGE_FIELDS if f != "requests"), strict=True))
 
 

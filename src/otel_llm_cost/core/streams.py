@@ -11,13 +11,18 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import wrapt
 
 from ..budgets.errors import BudgetExceeded
 
 logger = logging.getLogger("otel_llm_cost")
+
+if TYPE_CHECKING:
+    _Proxy = wrapt.ObjectProxy[Any]
+else:  # wrapt 1.x, which opentelemetry-instrumentation < 0.61 pins (beside mistralai 2.0-2.9), is not generic
+    _Proxy = wrapt.ObjectProxy
 
 
 class Observer(Protocol):
@@ -80,7 +85,7 @@ class _Finisher:
             self._self_end(None)
 
 
-class SyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
+class SyncStreamProxy(_Finisher, _Proxy):
     """A sync SDK stream (``openai.Stream``, ``anthropic.Stream``...) seen item by item. A stream that is
     iterable but not an iterator (botocore's ``EventStream``) is iterated through one ``iter()`` of it."""
 
@@ -131,7 +136,7 @@ class SyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
             self._self_end(None)
 
 
-class AsyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
+class AsyncStreamProxy(_Finisher, _Proxy):
     """An async SDK stream seen item by item (one ``__aiter__()`` of it when it is not an async iterator itself,
     as aiobotocore's ``AioEventStream``)."""
 
@@ -211,7 +216,7 @@ class AsyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
             self._self_end(None)
 
 
-class RawResponseProxy(_Finisher, wrapt.ObjectProxy[Any]):
+class RawResponseProxy(_Finisher, _Proxy):
     """A ``with_raw_response`` / ``with_streaming_response`` result: usage is read when the caller parses it.
 
     ``parse()`` and ``close()`` keep the SDK's own shape: they are coroutines only where the SDK's are (its
@@ -277,7 +282,7 @@ class ManagedObserver(Observer, Protocol):
         """Stop the call's span being current (the SDK's enter has returned)."""
 
 
-class ManagedStreamProxy(wrapt.ObjectProxy[Any]):
+class ManagedStreamProxy(_Proxy):
     """A stream *manager* (anthropic ``messages.stream()``) whose request runs on ``__enter__``/``__aenter__``.
 
     The call starts only then (``begin()``), so a manager that is never entered records nothing, and the

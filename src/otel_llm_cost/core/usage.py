@@ -28,6 +28,8 @@ USAGE_FIELDS = (
     "web_searches",
     "output_images",
     "rerank_searches",
+    "document_pages",
+    "audio_seconds",
 )
 
 # The largest count one call may report: a trillion, four orders of magnitude past any context window. Anything
@@ -66,7 +68,8 @@ class Usage:
     ``cache_write_tokens`` counts all cache writes (5 min + 1 h); ``cache_write_1h_tokens`` is the 1-hour
     subset. ``requests``, ``web_searches`` and ``rerank_searches`` (Cohere's billed search units) are priced per
     unit where a table has such prices; ``output_images`` per image generated (Imagen), where the table has a
-    per-image price.
+    per-image price; ``document_pages`` (OCR) and ``audio_seconds`` (transcription) per page and per unit of
+    audio duration. A call reporting only such units (an OCR call, a rerank, an Imagen call) is still priced.
     """
 
     __slots__ = USAGE_FIELDS
@@ -87,6 +90,8 @@ class Usage:
         web_searches: int | None = None,
         output_images: int | None = None,
         rerank_searches: int | None = None,
+        document_pages: int | None = None,
+        audio_seconds: int | None = None,
     ) -> None:
         self.input_tokens = input_tokens
         self.output_tokens = output_tokens
@@ -102,6 +107,8 @@ class Usage:
         self.web_searches = web_searches
         self.output_images = output_images
         self.rerank_searches = rerank_searches
+        self.document_pages = document_pages
+        self.audio_seconds = audio_seconds
 
     def as_dict(self) -> dict[str, int]:
         """The counts that were reported (``None`` left out)."""

@@ -68,7 +68,8 @@ class Progress:
             self.stream.flush()
 
 
-_SDK_OF = {"aws.bedrock": "boto3"}  # the demo's providers named by their SDK, where the two differ
+# the demo's providers named by their SDK, where the two differ
+_SDK_OF = {"aws.bedrock": "boto3", "mistral_ai": "mistralai"}
 
 
 def _missing(modules: tuple[str, ...]) -> list[str]:
@@ -174,7 +175,15 @@ def _clients(base_url: str, available: set[str]) -> Any:
                                       aws_access_key_id="simulated", aws_secret_access_key="simulated",
                                       config=Config(retries={"total_max_attempts": 1}, read_timeout=30))
     gemini_client = _gemini_client(base_url) if "gcp.gemini" in available else None
-    return Clients(openai_client, anthropic_client, bedrock=bedrock_client, gemini=gemini_client)
+    mistral_client = None
+    if "mistral_ai" in available:
+        from mistralai.client import Mistral
+
+        from .simulated_mistral import PREFIX
+
+        mistral_client = Mistral(api_key="simulated", server_url=base_url + PREFIX, timeout_ms=30_000)
+    return Clients(openai_client, anthropic_client, bedrock=bedrock_client, gemini=gemini_client,
+                   mistral=mistral_client)
 
 
 def _gemini_client(base_url: str) -> Any:
@@ -262,6 +271,8 @@ def run_demo(options: DemoOptions | None = None, out: TextIO | None = None) -> i
         return 2
     if not _missing(("boto3",)):  # Bedrock calls too, when boto3 is installed
         available.add("aws.bedrock")
+    if not _missing(("mistralai.client",)):  # and Mistral's, when mistralai is installed
+        available.add("mistral_ai")
     exporters = [m for flag, m in ((options.otlp, "opentelemetry.exporter.otlp.proto.http"),
                                    (options.prometheus_port is not None, "opentelemetry.exporter.prometheus"))
                  if flag and _missing((m,))]

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from . import simulated_gemini
+from . import simulated_gemini, simulated_mistral
 from .wire import anthropic as anthropic_wire
 from .wire import openai as openai_wire
 from .wire import sse_frame
@@ -156,10 +156,15 @@ class _Handler(BaseHTTPRequestHandler):
             if simulated_gemini.is_gemini(path):
                 self._send_json(int(error), simulated_gemini.error_body(int(error)))
                 return
+            if simulated_mistral.is_mistral(path):
+                self._send_json(int(error), simulated_mistral.error_body(int(error)))
+                return
             self._error(int(error), anthropic, str(body.get("model", "")))
             return
         if simulated_gemini.is_gemini(path):
             simulated_gemini.answer(self, path, body, rng)
+        elif simulated_mistral.is_mistral(path):
+            simulated_mistral.answer(self, path, body, rng)
         elif path.endswith("/chat/completions"):
             self._chat(body, rng)
         elif path.endswith("/responses"):

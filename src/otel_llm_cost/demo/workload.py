@@ -57,6 +57,7 @@ class Clients:
     anthropic: Any  # anthropic.Anthropic against the simulated provider (None when not installed)
     bedrock: Any = None  # a boto3 bedrock-runtime client against the simulated provider (None without boto3)
     gemini: Any = None  # google.genai.Client on the Gemini API of the simulated provider (None when not installed)
+    mistral: Any = None  # mistralai's Mistral client on the simulated provider's Mistral API (None when not installed)
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,17 @@ def _translate_bedrock(c: Clients, rng: random.Random, extra: dict[str, Any]) ->
         pass
 
 
+def _code_completion_mistral(c: Clients, rng: random.Random, extra: dict[str, Any]) -> None:
+    """Fill-in-the-middle code completion, streamed, through the mistralai SDK."""
+    stream = c.mistral.fim.stream(model="codestral-latest", max_tokens=200, temperature=0.2,
+                                  http_headers=extra or None,
+                                  prompt=f"def handle_{rng.choice(_DOCS).split()[0].lower()}(request):\n    ",
+                                  suffix="\n    return response\n")
+    with stream:
+        for _ in stream:
+            pass
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("support-chat", "customer-success", "openai", "gpt-4o-mini", "streamed chat, cached system prompt", 5,
              _support_openai),
@@ -186,11 +198,19 @@ SCENARIOS: tuple[Scenario, ...] = (
 BEDROCK = Scenario("translation", "localization", "aws.bedrock", "us.amazon.nova-lite-v1:0",
                    "boto3 Converse stream through a cross-region profile", 0, _translate_bedrock)
 BEDROCK_EVERY = 6
+# Mistral (mistralai, when installed) rides along the same way, at other indexes than Bedrock's
+MISTRAL = Scenario("code-completion", "platform", "mistral_ai", "codestral-latest",
+                   "mistralai FIM completion, streamed", 0, _code_completion_mistral)
+MISTRAL_EVERY = 6
 
 
 def companion(index: int, available: set[str]) -> Scenario | None:
-    """The call that rides along after the ``index``-th one, if any (Bedrock's)."""
-    return BEDROCK if "aws.bedrock" in available and index % BEDROCK_EVERY == BEDROCK_EVERY - 1 else None
+    """The call that rides along after the ``index``-th one, if any (Bedrock's or Mistral's)."""
+    if "aws.bedrock" in available and index % BEDROCK_EVERY == BEDROCK_EVERY - 1:
+        return BEDROCK
+    if "mistral_ai" in available and index % MISTRAL_EVERY == 2:
+        return MISTRAL
+    return None
 ERROR_RATE = 0.04
 _ERRORS = {"openai": ("429", "429", "500"), "anthropic": ("529", "529", "429"), "gcp.gemini": ("429", "429", "503")}
 

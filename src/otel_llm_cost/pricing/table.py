@@ -39,6 +39,9 @@ USAGE_FIELDS: dict[str, str] = {
     "rerank_searches": "rerank_searches",
     "requests": "requests",
     "output_images": "output_images",
+    "input_document_pages": "document_pages",
+    "audio_seconds": "audio_seconds",
+    "input_audio_seconds": "audio_seconds",  # the more specific unit: audio_hours is charged what it leaves (0)
 }
 
 BUCKETS = ("input", "output", "cache_read", "cache_write", "other")

@@ -49,6 +49,7 @@ REGISTRY: tuple[Registration, ...] = (
     Registration("llm_cost_ollama", "ollama", "OllamaInstrumentor", ("ollama >= 0.4.7, < 1",)),
     Registration("llm_cost_cohere", "cohere", "CohereInstrumentor", ("cohere >= 5.9.4, < 8",)),
     Registration("llm_cost_litellm", "litellm", "LiteLLMInstrumentor", ("litellm >= 1.110.0, < 2",)),
+    Registration("llm_cost_mistralai", "mistral", "MistralInstrumentor", ("mistralai >= 1.9.3, < 4",)),
 )
 
 # entry-point name -> "module:Class" (what pyproject.toml registers)
