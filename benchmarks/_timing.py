@@ -95,6 +95,7 @@ def parser(description: str, configs: Sequence[str], calls_help: str, stream_hel
     out.add_argument("--calls", type=int, default=200, help=calls_help)
     out.add_argument("--stream-calls", type=int, default=10, help=stream_help)
     out.add_argument("--json", help="also write the raw per-batch numbers here")
+    out.add_argument("--diff", metavar="A,B", help="also list, by function, the calls A adds beyond B's")
     return out
 
 
@@ -131,3 +132,116 @@ def round_robin(configs: Sequence[str], rounds: int, kinds: Sequence[str], run: 
 def paired_added(pairs: Iterable[tuple[float, float]]) -> float:
     """Median of the paired differences (instrumented - uninstrumented) of (uninstrumented, instrumented)."""
     return statistics.median(inst - base for base, inst in pairs)
+
+
+# -- deterministic figures: what a call costs, independent of the machine's speed and load -------------------
+
+def paired_batches(instrumented: Callable[[], object], uninstrumented: Callable[[], object], calls: int,
+                   batches: int, timer: Callable[[], float] = time.process_time) -> list[tuple[float, float]]:
+    """(uninstrumented, instrumented) per-call microseconds of ``batches`` interleaved batch pairs, alternating
+    which goes first so that drift in machine load cancels out."""
+    pairs = []
+    for b in range(batches):
+        if b % 2:
+            (base,), (inst,) = per_call_us(uninstrumented, calls, 1, timer), per_call_us(instrumented, calls, 1, timer)
+        else:
+            (inst,), (base,) = per_call_us(instrumented, calls, 1, timer), per_call_us(uninstrumented, calls, 1, timer)
+        pairs.append((base, inst))
+    return pairs
+
+
+def function_calls(fn: Callable[[], object], calls: int = 20) -> tuple[float, dict[str, int]]:
+    """Function calls (Python and builtin, as cProfile counts them) per call of ``fn``, and the total count of
+    each function over the ``calls`` calls (for ``call_diff``). The same on every machine, at any load."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(calls):
+        fn()
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    per_function = {f"{path.rsplit('/', 1)[-1]}:{line}({name})": row[1]
+                    for (path, line, name), row in stats.stats.items()}  # type: ignore[attr-defined]
+    return stats.total_calls / calls, per_function  # type: ignore[attr-defined]
+
+
+def peak_bytes(fn: Callable[[], object], calls: int = 9) -> int:
+    """Median over ``calls`` calls of the most memory one call of ``fn`` holds at once above what was held
+    before it (tracemalloc): what the call allocates for itself, machine-independent."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        peaks = []
+        for _ in range(calls):
+            tracemalloc.reset_peak()
+            before = tracemalloc.get_traced_memory()[0]
+            fn()
+            peaks.append(tracemalloc.get_traced_memory()[1] - before)
+    finally:
+        tracemalloc.stop()
+    return int(statistics.median(peaks))
+
+
+def counts(instrumented: Callable[[], object], uninstrumented: Callable[[], object],
+           calls: int = 20) -> dict[str, Any]:
+    """What ``instrumented`` adds to one call over ``uninstrumented``: function calls, peak bytes, and the
+    per-function call counts added (instrumented minus uninstrumented, over ``calls`` calls)."""
+    inst_calls, inst_funcs = function_calls(instrumented, calls)
+    base_calls, base_funcs = function_calls(uninstrumented, calls)
+    added = {f: n - base_funcs.get(f, 0) for f, n in inst_funcs.items() if n != base_funcs.get(f, 0)}
+    added.update({f: -n for f, n in base_funcs.items() if f not in inst_funcs})
+    return {"calls": inst_calls - base_calls, "base_calls": base_calls,
+            "bytes": peak_bytes(instrumented) - peak_bytes(uninstrumented), "functions": added, "per": calls}
+
+
+def print_counts(kind: str, found: Mapping[str, Mapping[str, Any]], reference: str = "otel-floor") -> None:
+    """The deterministic figures of every configuration for one kind of call, and each against ``reference``."""
+    if not found:
+        return
+    any_base = next(iter(found.values()))["base_calls"]
+    print(f"  function calls and peak bytes added per call (deterministic; uninstrumented call: "
+          f"{any_base:.0f} function calls)")
+    ref = found.get(reference)
+    print(f"  {'configuration':<16}{'+calls':>9}{'+bytes':>10}" + (f"{'calls / ' + reference:>22}" if ref else ""))
+    for config, got in found.items():
+        ratio = f"{got['calls'] / ref['calls']:>22.2f}" if ref and ref["calls"] > 0 else ""
+        print(f"  {config:<16}{got['calls']:>9.0f}{got['bytes']:>10,}{ratio}")
+
+
+def call_diff(a: Mapping[str, Any], b: Mapping[str, Any], top: int = 40) -> None:
+    """Functions whose call count differs most between two configurations' added calls (profile one against
+    the other call for call); counts per instrumented call."""
+    fa, fb, per = a["functions"], b["functions"], a["per"]
+    diff = {f: (fa.get(f, 0) - fb.get(f, 0)) / per for f in set(fa) | set(fb)}
+    for f, d in sorted(diff.items(), key=lambda kv: -abs(kv[1]))[:top]:
+        if d:
+            print(f"  {d:+8.1f}  {f}")
+
+
+def print_times(kind: str, results: Mapping[str, Mapping[str, list[tuple[float, float]]]],
+                peers: Sequence[str], reference: str = "otel-floor") -> None:
+    """Added time per call of every configuration (median of the paired differences, and a second estimator
+    robust to bursts of load: fastest instrumented batch minus fastest uninstrumented batch), against the
+    uninstrumented call, the lightest peer and ``reference``."""
+    base = statistics.median(b for r in results.values() for b, _ in r[kind])
+    added = {c: paired_added(r[kind]) for c, r in results.items()}
+    by_min = {c: min(i for _, i in r[kind]) - min(b for b, _ in r[kind]) for c, r in results.items()}
+    fastest = min(b for r in results.values() for b, _ in r[kind])
+    batches = min(len(r[kind]) for r in results.values())
+    print(f"  uninstrumented {base:.1f} us per call (fastest batch {fastest:.1f}); {batches} batch pairs each")
+    print(f"  {'configuration':<16}{'added us':>10}{'added %':>9}{'by min us':>11}")
+    for config, extra in added.items():
+        print(f"  {config:<16}{extra:>10.1f}{100 * extra / base:>8.1f}%{by_min[config]:>11.1f}")
+    if "ours" not in added:
+        return
+    present = {p: added[p] for p in peers if p in added}
+    if present:
+        lightest = min(present, key=lambda p: present[p])
+        ratio = added["ours"] / present[lightest] if present[lightest] > 0 else float("inf")
+        print(f"  ours / lightest peer ({lightest}) added time: {ratio:.2f}")
+    if reference in added and added[reference] > 0:
+        print(f"  ours / {reference} added time: {added['ours'] / added[reference]:.2f} (target <= 1.15)")
+    print(f"  ours added / uninstrumented call: {100 * added['ours'] / base:.1f}%")

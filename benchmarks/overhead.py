@@ -44,9 +44,9 @@ import _timing
 from _timing import paired_added, per_call_us
 
 HERE = Path(__file__).resolve().parent
-CONFIGS = ("ours", "genai-openai", "openllmetry", "openlit")
+CONFIGS = ("ours", "otel-floor", "genai-openai", "openllmetry", "openlit")
 PEERS = ("genai-openai", "openllmetry", "openlit")
-EXTRA = ("otel-floor",)
+EXTRA = ()
 REQUIRES = {"ours": "otel_llm_cost", "otel-floor": "wrapt",
             "genai-openai": "opentelemetry.instrumentation.genai.openai",
             "openllmetry": "opentelemetry.instrumentation.openai", "openlit": "openlit"}
@@ -152,11 +152,12 @@ def child(config: str, calls: int, stream_calls: int, batches: int, profile: boo
         chunks = run(create, True)()
         assert chunks == 200, f"{config}: the caller saw {chunks} chunks, not 200"
         assert run(bare, True)() == 200
-        out: dict[str, Any] = {"config": config}
+        out: dict[str, Any] = {"config": config, "counts": {}}
         for kind, stream, n in (("chat", False, calls), ("stream", True, stream_calls)):
             instrumented, uninstrumented = run(create, stream), run(bare, stream)
             per_call_us(instrumented, n, 1)  # warm up: imports, caches, first-sight pricing
             per_call_us(uninstrumented, n, 1)
+            out["counts"][kind] = _timing.counts(instrumented, uninstrumented, 20 if stream else 50)
             if profile:
                 from pyinstrument import Profiler
 
@@ -165,14 +166,7 @@ def child(config: str, calls: int, stream_calls: int, batches: int, profile: boo
                 per_call_us(instrumented, n, batches)
                 profiler.stop()
                 print(profiler.output_text(unicode=False, color=False, show_all=False), file=sys.stderr)
-            pairs = []
-            for b in range(batches):  # alternate which goes first, so drift cancels out
-                if b % 2:
-                    (base,), (inst,) = per_call_us(uninstrumented, n, 1), per_call_us(instrumented, n, 1)
-                else:
-                    (inst,), (base,) = per_call_us(instrumented, n, 1), per_call_us(uninstrumented, n, 1)
-                pairs.append((base, inst))
-            out[kind] = pairs
+            out[kind] = _timing.paired_batches(instrumented, uninstrumented, n, batches)
         return out
 
 
@@ -192,34 +186,30 @@ def _original(resource: Any, method: str, config: str) -> Callable[..., Any]:
 
 # -- parent: round-robin over configurations -----------------------------------------------------------
 
+COUNTS: dict[str, dict[str, Any]] = {}  # configuration -> kind -> deterministic counts (the same every round)
+
+
 def run_child(config: str, args: argparse.Namespace) -> dict[str, Any]:
-    """One child's (uninstrumented, instrumented) per-call pairs of each kind."""
+    """One child's (uninstrumented, instrumented) per-call pairs of each kind; keeps its counts in COUNTS."""
     got = _timing.run_child(__file__, config, args, {"TRACELOOP_TRACE_CONTENT": "false"})
+    COUNTS.setdefault(config, got["counts"])
     return {kind: [tuple(p) for p in got[kind]] for kind in ("chat", "stream")}
 
 
-def report(results: dict[str, dict[str, list[tuple[float, float]]]]) -> None:
+def report(results: dict[str, dict[str, list[tuple[float, float]]]], diff: str | None = None) -> None:
     import openai
 
     print(f"openai {openai.__version__}, Python {sys.version.split()[0]}; per-call CPU time, medians in microseconds")
     for kind, label in (("chat", "chat completion"), ("stream", "200-chunk stream")):
-        base = statistics.median(b for r in results.values() for b, _ in r[kind])
-        added = {c: paired_added(r[kind]) for c, r in results.items()}
-        # second estimator, robust to bursts of load: fastest instrumented batch - fastest uninstrumented batch
-        by_min = {c: min(i for _, i in r[kind]) - min(b for b, _ in r[kind]) for c, r in results.items()}
-        fastest = min(b for r in results.values() for b, _ in r[kind])
-        print(f"\n{label}: uninstrumented {base:.1f} us (fastest batch {fastest:.1f})")
-        print(f"  {'configuration':<14}{'added us':>10}{'added %':>9}{'by min us':>11}")
-        for config, extra in added.items():
-            print(f"  {config:<14}{extra:>10.1f}{100 * extra / base:>8.1f}%{by_min[config]:>11.1f}")
-        if "ours" not in added:
+        print(f"\n{label}:")
+        _timing.print_counts(kind, {c: COUNTS[c][kind] for c in results if c in COUNTS})
+        if diff:
+            a, b = diff.split(",")
+            print(f"  function calls per call, {a} minus {b}, by function:")
+            _timing.call_diff(COUNTS[a][kind], COUNTS[b][kind])
+        if not any(r[kind] for r in results.values()):
             continue
-        peers = {p: added[p] for p in PEERS if p in added}
-        if peers:
-            lightest = min(peers, key=lambda p: peers[p])
-            ratio = added["ours"] / peers[lightest] if peers[lightest] > 0 else float("inf")
-            print(f"  ours / lightest peer ({lightest}) added overhead: {ratio:.2f} (target <= 0.50)")
-        print(f"  ours added / uninstrumented call: {100 * added['ours'] / base:.1f}% (target < 5%)")
+        _timing.print_times(kind, results, PEERS)
 
 
 def main() -> None:
@@ -237,8 +227,8 @@ def main() -> None:
     results = _timing.round_robin(configs, args.rounds, ("chat", "stream"), lambda c: run_child(c, args),
                                   paired_added, "added per call ")
     if args.json:
-        Path(args.json).write_text(json.dumps(results))
-    report(results)
+        Path(args.json).write_text(json.dumps({"times": results, "counts": COUNTS}))
+    report(results, args.diff)
 
 
 if __name__ == "__main__":
