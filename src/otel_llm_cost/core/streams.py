@@ -33,14 +33,6 @@ class Observer(Protocol):
         """The call is over: record it (called once)."""
 
 
-def _safe_item(observer: Observer, item: Any) -> bool:
-    try:
-        return observer.on_item(item)
-    except Exception:
-        logger.debug("otel-llm-cost: observing a stream item failed", exc_info=True)
-        return True
-
-
 class _Finisher:
     """Finalise-once bookkeeping shared by the proxies (state lives on the proxy as ``_self_*``)."""
 
@@ -83,7 +75,11 @@ class SyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
             except BaseException as error:
                 self._self_end(error)
                 raise
-            if _safe_item(self._self_observer, item):
+            try:  # an observer failure never reaches the caller: the item is shown
+                if self._self_observer.on_item(item):
+                    return item
+            except Exception:
+                logger.debug("otel-llm-cost: observing a stream item failed", exc_info=True)
                 return item
 
     def __enter__(self) -> SyncStreamProxy:
@@ -130,7 +126,11 @@ class AsyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
             except BaseException as error:
                 self._self_end(error)
                 raise
-            if _safe_item(self._self_observer, item):
+            try:  # an observer failure never reaches the caller: the item is shown
+                if self._self_observer.on_item(item):
+                    return item
+            except Exception:
+                logger.debug("otel-llm-cost: observing a stream item failed", exc_info=True)
                 return item
 
     async def __aenter__(self) -> AsyncStreamProxy:

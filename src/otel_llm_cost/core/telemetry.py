@@ -15,6 +15,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
+from operator import attrgetter
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -207,10 +208,11 @@ _TOTALS: weakref.WeakKeyDictionary[Any, CounterTotals] = weakref.WeakKeyDictiona
 _TOTALS_LOCK = threading.Lock()
 
 
-def _peer_genai_span() -> trace.Span | None:
-    """The current span when another instrumentation (official genai-*, OpenLLMetry) already opened a GenAI
-    span for this very call: we then enrich it instead of adding a second span and second token metrics."""
-    span = trace.get_current_span()
+def _peer_genai_span(parent: otel_context.Context | None = None) -> trace.Span | None:
+    """The current span (of ``parent``, the current context) when another instrumentation (official genai-*,
+    OpenLLMetry) already opened a GenAI span for this very call: we then enrich it instead of adding a second
+    span and second token metrics."""
+    span = trace.get_current_span(parent)
     if not span.is_recording():
         return None
     attrs = getattr(span, "attributes", None)
@@ -267,21 +269,24 @@ class Telemetry:
             attrs[REQUEST_STREAM] = True
         if request_attributes:
             attrs.update(request_attributes)
-        attrs.update(call.attribution)
-        peer = _peer_genai_span()
+        if call.attribution:
+            attrs.update(call.attribution)
+        parent = otel_context.get_current()  # read once: for the peer check, the span's parent and its context
+        peer = _peer_genai_span(parent)
         if peer is not None:
             call.span, call.peer_span = peer, True
             peer.set_attributes(call.attribution)
         else:
             name = f"{call.operation} {call.request_model}" if call.request_model else call.operation
-            call.span = self.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
-            call._context_token = otel_context.attach(trace.set_span_in_context(call.span))
+            call.span = self.tracer.start_span(name, context=parent, kind=SpanKind.CLIENT, attributes=attrs)
+            call._context_token = otel_context.attach(trace.set_span_in_context(call.span, parent))
         base: dict[str, Any] = {OPERATION: call.operation, PROVIDER: call.provider}
         if call.request_model:
             base[REQUEST_MODEL] = call.request_model
         if call.server_address:
             base[SERVER_ADDRESS] = call.server_address
-        base.update(self.attribution.metric_attributes(call.attribution))
+        if call.attribution:
+            base.update(self.attribution.metric_attributes(call.attribution))
         call.metric_base = base
         return call
 
@@ -334,7 +339,10 @@ class Telemetry:
         else:
             if usage is not None:
                 _usage_attributes(usage, attrs)
-            result = self._price(call, usage, duration)
+            if usage is None and call.provider_cost is None:  # _price's first case, inlined (every call)
+                result = None if call.error_type else Unpriced(NO_USAGE, "the response carried no token usage")
+            else:
+                result = self._price(call, usage, duration)
         if isinstance(result, Cost):
             attrs[COST_AMOUNT] = result.total
             attrs[COST_CURRENCY] = result.currency
@@ -399,10 +407,10 @@ class Telemetry:
         key: _Key = tuple(attrs.items())
         increments: list[tuple[str, _Key, float]] = []
         if usage is not None:
-            for field, name in TOKEN_COUNTERS.items():
-                value = getattr(usage, field)
+            for field, name, value in zip(TOKEN_COUNTERS, TOKEN_COUNTERS.values(), _token_counts(usage), strict=True):
                 if value and value > 0:
-                    increments.append((name, (*key, (TOKEN_MODALITY, _modality(usage, field))), value))
+                    modality = _modality(usage, field) if field == "input_tokens" else "text"
+                    increments.append((name, (*key, (TOKEN_MODALITY, modality)), value))
         if isinstance(result, Cost):
             for part, value in result.parts().items():
                 if value:
@@ -427,6 +435,9 @@ def _provider_cost_problem(cost: float) -> str | None:
     if 0.0 <= cost <= MAX_CALL_COST_USD:
         return None
     return f"the provider-reported cost is out of range (0 to {MAX_CALL_COST_USD:g} USD): {cost!r}"
+
+
+_token_counts = attrgetter(*TOKEN_COUNTERS)  # the counted fields in one C call (every call)
 
 
 def _modality(usage: Usage, field: str) -> str:

@@ -14,7 +14,7 @@ from ..core import telemetry as names
 from ..core.calls import RUNTIME, Adapter, LLMCostInstrumentor, Prepared, logger, mark_ours
 from ..core.contract import ByHost, ProviderSpec, Reads, RequestMap, Surface, UsageMap
 from ..core.provider import SpecAdapter, SpecInstrumentor
-from ..core.reading import field, given
+from ..core.reading import field, fields_of, given
 from ..core.streams import end_stream
 from ..core.telemetry import CallRecord
 
@@ -90,10 +90,11 @@ class ChatAdapter(SpecAdapter):
         return prepared
 
     def read_item(self, call: CallRecord, item: Any, state: Any) -> bool:
-        self.items.item(call, item)
+        view = fields_of(item)  # read once for both (every chunk)
+        self.items.item(call, item, view)
         if state is not True:
             return True
-        return _without_asked_usage(item, field(item, "choices"), field(item, "usage"), bool(call.finish_reasons))
+        return _without_asked_usage(item, view.get("choices"), view.get("usage"), bool(call.finish_reasons))
 
 
 def _without_asked_usage(item: Any, choices: Any, usage: Any, finished: bool) -> bool:
