@@ -167,6 +167,11 @@ def function_calls(fn: Callable[[], object], calls: int = 20) -> tuple[float, di
     return stats.total_calls / calls, per_function  # type: ignore[attr-defined]
 
 
+def python_calls(functions: Mapping[str, int]) -> int:
+    """Of ``function_calls``'s per-function counts, the calls of Python functions (builtins are ``~:0``)."""
+    return sum(n for f, n in functions.items() if not f.startswith("~:"))
+
+
 def peak_bytes(fn: Callable[[], object], calls: int = 9) -> int:
     """Median over ``calls`` calls of the most memory one call of ``fn`` holds at once above what was held
     before it (tracemalloc): what the call allocates for itself, machine-independent."""
@@ -194,6 +199,7 @@ def counts(instrumented: Callable[[], object], uninstrumented: Callable[[], obje
     added = {f: n - base_funcs.get(f, 0) for f, n in inst_funcs.items() if n != base_funcs.get(f, 0)}
     added.update({f: -n for f, n in base_funcs.items() if f not in inst_funcs})
     return {"calls": inst_calls - base_calls, "base_calls": base_calls,
+            "py_calls": (python_calls(inst_funcs) - python_calls(base_funcs)) / calls,
             "bytes": peak_bytes(instrumented) - peak_bytes(uninstrumented), "functions": added, "per": calls}
 
 
@@ -202,13 +208,16 @@ def print_counts(kind: str, found: Mapping[str, Mapping[str, Any]], reference: s
     if not found:
         return
     any_base = next(iter(found.values()))["base_calls"]
-    print(f"  function calls and peak bytes added per call (deterministic; uninstrumented call: "
-          f"{any_base:.0f} function calls)")
+    print(f"  function calls (all, and Python functions only) and peak bytes added per call (deterministic; "
+          f"uninstrumented call: {any_base:.0f} function calls)")
     ref = found.get(reference)
-    print(f"  {'configuration':<16}{'+calls':>9}{'+bytes':>10}" + (f"{'calls / ' + reference:>22}" if ref else ""))
+    print(f"  {'configuration':<16}{'+calls':>9}{'+Python':>9}{'+bytes':>10}"
+          + (f"{'calls / ' + reference:>22}{'Python / ' + reference:>22}" if ref else ""))
     for config, got in found.items():
-        ratio = f"{got['calls'] / ref['calls']:>22.2f}" if ref and ref["calls"] > 0 else ""
-        print(f"  {config:<16}{got['calls']:>9.0f}{got['bytes']:>10,}{ratio}")
+        ratio = ""
+        if ref and ref["calls"] > 0 and ref["py_calls"] > 0:
+            ratio = f"{got['calls'] / ref['calls']:>22.2f}{got['py_calls'] / ref['py_calls']:>22.2f}"
+        print(f"  {config:<16}{got['calls']:>9.0f}{got['py_calls']:>9.0f}{got['bytes']:>10,}{ratio}")
 
 
 def call_diff(a: Mapping[str, Any], b: Mapping[str, Any], top: int = 40) -> None:
@@ -245,3 +254,60 @@ def print_times(kind: str, results: Mapping[str, Mapping[str, list[tuple[float, 
     if reference in added and added[reference] > 0:
         print(f"  ours / {reference} added time: {added['ours'] / added[reference]:.2f} (target <= 1.15)")
     print(f"  ours added / uninstrumented call: {100 * added['ours'] / base:.1f}%")
+
+
+def original(resource: Any, method: str, config: str) -> Callable[..., Any]:
+    """The SDK's own method under every wrapt wrapper, bound to ``resource``: the uninstrumented call."""
+    import wrapt
+
+    attr = type(resource).__dict__[method]
+    found = attr
+    while isinstance(found, (wrapt.FunctionWrapper, wrapt.ObjectProxy)):
+        found = found.__wrapped__
+    if found is attr:
+        raise SystemExit(f"{config} did not wrap {type(resource).__name__}.{method}")
+    bound: Callable[..., Any] = found.__get__(resource, type(resource))
+    return bound
+
+
+def floor_wrapper(tracer_provider: Any, meter_provider: Any, provider: str, server: str, model: str,
+                  response_model: str, input_tokens: int, output_tokens: int) -> Callable[..., Any]:
+    """``otel-floor``, a reference and not a product: a bare wrapt wrapper doing only the OpenTelemetry SDK work
+    our contract needs for one call (a CLIENT span with the same attributes, made current during the call, and
+    the four histogram records), with no SDK response reading, pricing or counters. It shows how much of any
+    instrumentation's overhead is the OpenTelemetry SDK itself."""
+    from opentelemetry import context, trace
+
+    tracer = tracer_provider.get_tracer("floor")
+    meter = meter_provider.get_meter("floor")
+    duration = meter.create_histogram("gen_ai.client.operation.duration", unit="s")
+    tokens = meter.create_histogram("gen_ai.client.token.usage", unit="{token}")
+    cost = meter.create_histogram("gen_ai.client.operation.cost", unit="USD")
+    start_attrs = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": provider,
+                   "gen_ai.request.model": model, "server.address": server}
+    end_attrs = {"gen_ai.response.model": response_model, "gen_ai.response.id": "bench-id",
+                 "gen_ai.response.finish_reasons": ["stop"], "gen_ai.usage.input_tokens": input_tokens,
+                 "gen_ai.usage.output_tokens": output_tokens, "gen_ai.usage.cache_read.input_tokens": 1024,
+                 "gen_ai.usage.cost.amount": 0.0003282, "gen_ai.usage.cost.currency": "USD",
+                 "gen_ai.usage.cost.source": "local", "llm_cost.input": 7.14e-05, "llm_cost.output": 0.00018,
+                 "llm_cost.cache_read": 7.68e-05, "llm_cost.cache_write": 0.0, "llm_cost.price_table": "t"}
+    metric_attrs = {**start_attrs, "gen_ai.response.model": response_model}
+    span_name = f"chat {model}"
+
+    def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        start = time.perf_counter()
+        span = tracer.start_span(span_name, kind=trace.SpanKind.CLIENT, attributes=start_attrs)
+        token = context.attach(trace.set_span_in_context(span))
+        try:
+            result = wrapped(*args, **kwargs)
+        finally:
+            context.detach(token)
+        span.set_attributes(end_attrs)
+        duration.record(time.perf_counter() - start, metric_attrs)
+        tokens.record(input_tokens, {**metric_attrs, "gen_ai.token.type": "input"})
+        tokens.record(output_tokens, {**metric_attrs, "gen_ai.token.type": "output"})
+        cost.record(0.0003282, metric_attrs)
+        span.end()
+        return result
+
+    return wrapper

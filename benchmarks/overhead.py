@@ -34,7 +34,6 @@ import json
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -93,39 +92,9 @@ def setup(config: str, tmp: str) -> None:
 def _floor(tracer_provider: Any, meter_provider: Any) -> None:
     """The OpenTelemetry SDK calls one instrumented chat call costs, and nothing else (see the docstring)."""
     import wrapt
-    from opentelemetry import context, trace
 
-    tracer = tracer_provider.get_tracer("floor")
-    meter = meter_provider.get_meter("floor")
-    duration = meter.create_histogram("gen_ai.client.operation.duration", unit="s")
-    tokens = meter.create_histogram("gen_ai.client.token.usage", unit="{token}")
-    cost = meter.create_histogram("gen_ai.client.operation.cost", unit="USD")
-    start_attrs = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
-                   "gen_ai.request.model": "gpt-4o-mini", "server.address": "api.openai.com"}
-    end_attrs = {"gen_ai.response.model": "gpt-4o-mini-2024-07-18", "gen_ai.response.id": "chatcmpl-bench",
-                 "gen_ai.response.finish_reasons": ["stop"], "gen_ai.usage.input_tokens": 1500,
-                 "gen_ai.usage.output_tokens": 300, "gen_ai.usage.cache_read.input_tokens": 1024,
-                 "gen_ai.usage.cost.amount": 0.0003282, "gen_ai.usage.cost.currency": "USD",
-                 "gen_ai.usage.cost.source": "local", "llm_cost.input": 7.14e-05, "llm_cost.output": 0.00018,
-                 "llm_cost.cache_read": 7.68e-05, "llm_cost.cache_write": 0.0, "llm_cost.price_table": "t"}
-    metric_attrs = {**start_attrs, "gen_ai.response.model": "gpt-4o-mini-2024-07-18"}
-
-    def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-        start = time.perf_counter()
-        span = tracer.start_span("chat gpt-4o-mini", kind=trace.SpanKind.CLIENT, attributes=start_attrs)
-        token = context.attach(trace.set_span_in_context(span))
-        try:
-            result = wrapped(*args, **kwargs)
-        finally:
-            context.detach(token)
-        span.set_attributes(end_attrs)
-        duration.record(time.perf_counter() - start, metric_attrs)
-        tokens.record(1500, {**metric_attrs, "gen_ai.token.type": "input"})
-        tokens.record(300, {**metric_attrs, "gen_ai.token.type": "output"})
-        cost.record(0.0003282, metric_attrs)
-        span.end()
-        return result
-
+    wrapper = _timing.floor_wrapper(tracer_provider, meter_provider, "openai", "api.openai.com", "gpt-4o-mini",
+                                    "gpt-4o-mini-2024-07-18", 1500, 300)
     wrapt.wrap_function_wrapper("openai.resources.chat.completions", "Completions.create", wrapper)
 
 
@@ -137,7 +106,7 @@ def child(config: str, calls: int, stream_calls: int, batches: int, profile: boo
 
         client = MockOpenAI(stream_chunks=200).client()
         create = client.chat.completions.create
-        bare = _original(client.chat.completions, "create", config)
+        bare = _timing.original(client.chat.completions, "create", config)
 
         def run(fn: Callable[..., Any], stream: bool) -> Callable[[], object]:
             if not stream:
@@ -167,20 +136,6 @@ def child(config: str, calls: int, stream_calls: int, batches: int, profile: boo
                 print(profiler.output_text(unicode=False, color=False, show_all=False), file=sys.stderr)
             out[kind] = _timing.paired_batches(instrumented, uninstrumented, n, batches)
         return out
-
-
-def _original(resource: Any, method: str, config: str) -> Callable[..., Any]:
-    """The SDK's own method under every wrapt wrapper, bound to `resource`: the uninstrumented call."""
-    import wrapt
-
-    attr = type(resource).__dict__[method]
-    original = attr
-    while isinstance(original, (wrapt.FunctionWrapper, wrapt.ObjectProxy)):
-        original = original.__wrapped__
-    if original is attr:
-        raise SystemExit(f"{config} did not wrap {type(resource).__name__}.{method}")
-    bound: Callable[..., Any] = original.__get__(resource, type(resource))
-    return bound
 
 
 # -- parent: round-robin over configurations -----------------------------------------------------------
