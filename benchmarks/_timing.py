@@ -33,6 +33,20 @@ def available(module: str | None) -> bool:
         return False
 
 
+# ``ours-base``: our package from another checkout (``--base SRC_DIR``, e.g. an export of main), measured in the
+# same run as ``ours`` so that a change is compared before/after under the same machine load.
+BASE = "ours-base"
+
+
+def child_env(config: str, args: argparse.Namespace) -> dict[str, str]:
+    """The environment a configuration's child needs beyond CHILD_ENV (``ours-base``: its sources first)."""
+    if config == BASE:
+        if not args.base:
+            raise SystemExit("ours-base needs --base SRC_DIR (the src/ directory of the checkout to compare)")
+        return {"PYTHONPATH": os.pathsep.join(filter(None, (args.base, os.environ.get("PYTHONPATH"))))}
+    return {}
+
+
 def installed(configs: str, requires: Mapping[str, str], hint: str = "") -> list[str]:
     """The comma-separated ``configs`` whose requirement is installed; says which are skipped and why."""
     wanted = [c for c in configs.split(",") if c]
@@ -96,6 +110,8 @@ def parser(description: str, configs: Sequence[str], calls_help: str, stream_hel
     out.add_argument("--stream-calls", type=int, default=10, help=stream_help)
     out.add_argument("--json", help="also write the raw per-batch numbers here")
     out.add_argument("--diff", metavar="A,B", help="also list, by function, the calls A adds beyond B's")
+    out.add_argument("--base", metavar="SRC_DIR",
+                     help=f"also measure our package from SRC_DIR as {BASE!r} (e.g. main's src/, exported)")
     return out
 
 
@@ -104,7 +120,7 @@ def run_child(script: str, config: str, args: argparse.Namespace, env: Mapping[s
     """Run ``script --child config`` with the batch sizes of ``args``; its last stdout line, as JSON."""
     cmd = [sys.executable, script, "--child", config, "--calls", str(args.calls), "--stream-calls",
            str(args.stream_calls), "--batches", str(args.batches)]
-    full = {**os.environ, **CHILD_ENV, **(env or {})}
+    full = {**os.environ, **CHILD_ENV, **(env or {}), **child_env(config, args)}
     for name in unset:
         full.pop(name, None)
     done = subprocess.run(cmd, capture_output=True, text=True, env=full, timeout=900)
@@ -253,6 +269,8 @@ def print_times(kind: str, results: Mapping[str, Mapping[str, list[tuple[float, 
         print(f"  ours / lightest peer ({lightest}) added time: {ratio:.2f}")
     if reference in added and added[reference] > 0:
         print(f"  ours / {reference} added time: {added['ours'] / added[reference]:.2f} (target <= 1.15)")
+    if BASE in added and added[BASE] > 0:
+        print(f"  ours / {BASE} added time: {added['ours'] / added[BASE]:.2f}")
     print(f"  ours added / uninstrumented call: {100 * added['ours'] / base:.1f}%")
 
 

@@ -64,7 +64,7 @@ def _openlit_pricing(tmp: str) -> str:
 def setup(config: str, tmp: str) -> None:
     """Instrument the process as `config` says."""
     tracer_provider, meter_provider = _timing.drop_span_providers()
-    if config == "ours":
+    if config in ("ours", _timing.BASE):
         import otel_llm_cost
 
         otel_llm_cost.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
@@ -177,6 +177,8 @@ def main() -> None:
     if args.profile:
         print(json.dumps(child(args.profile, args.calls, args.stream_calls, args.batches, True)))
         return
+    if args.base and _timing.BASE not in args.configs.split(","):
+        args.configs = args.configs.replace("ours", f"ours,{_timing.BASE}", 1)
     configs = _timing.installed(args.configs, REQUIRES, "; scripts/bench.sh builds a venv with all of them")
     results = _timing.round_robin(configs, args.rounds, ("chat", "stream"), lambda c: run_child(c, args),
                                   paired_added, "added per call ")

@@ -83,7 +83,7 @@ def client(native_spans: bool, deltas: int = 200) -> Any:
 
 def setup(config: str) -> None:
     tracer_provider, meter_provider = _timing.drop_span_providers()
-    if config == "ours":
+    if config in ("ours", _timing.BASE):
         import otel_llm_cost
 
         otel_llm_cost.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
@@ -178,6 +178,8 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args.child, args.calls, args.stream_calls, args.batches)))
         return
+    if args.base and _timing.BASE not in args.configs.split(","):
+        args.configs = args.configs.replace("ours", f"ours,{_timing.BASE}", 1)
     configs = _timing.installed(args.configs, REQUIRES)
     results = _timing.round_robin(configs, args.rounds, ("create", "stream"), lambda c: run_child(c, args),
                                   _timing.paired_added, "added per call ")

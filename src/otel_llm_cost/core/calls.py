@@ -285,11 +285,18 @@ def _start(telemetry: Telemetry, adapter: Adapter, prepared: Prepared) -> _CallO
 
 def _begin(instrumentor: LLMCostInstrumentor, adapter: Adapter, instance: Any, args: tuple[Any, ...],
            kwargs: dict[str, Any]) -> tuple[_CallObserver, dict[str, Any]] | None:
-    found = _prepare(instrumentor, adapter, instance, args, kwargs)
-    if found is None:
+    # _prepare and _start, inlined (every call)
+    telemetry = RUNTIME.telemetry
+    if telemetry is None or not instrumentor.is_instrumented_by_opentelemetry or _IN_CALL.get():
         return None
-    telemetry, prepared = found
-    try:  # _start, inlined (every call)
+    try:
+        prepared = adapter.prepare(instance, args, kwargs)
+    except Exception:
+        logger.debug("otel-llm-cost: could not read a request", exc_info=True)
+        return None
+    if prepared is None:
+        return None
+    try:
         call = telemetry.start(prepared.call, prepared.request_attributes)
         return _CallObserver(telemetry, adapter, call, prepared.state), prepared.kwargs
     except Exception:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import weakref
 from collections.abc import Callable, Collection
+from operator import attrgetter
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -40,13 +41,25 @@ class EndpointLookup:
         self.rule = rule
         self.client = None if server.client is None else (
             (lambda instance: instance) if server.client == "" else compile_path(server.client))
+        # one attribute of the resource (every call): read in C; where absent, by the path reader
+        attr = _one_step(server.client)
+        self.attr = attrgetter(attr) if attr else None
         self.base_url = compile_path(server.base_url)
-        self.cache: weakref.WeakKeyDictionary[Any, Endpoint] = weakref.WeakKeyDictionary()
+        # a WeakKeyDictionary made by hand: its get() is a Python call on every call, a dict's is not. Weak
+        # references hash and compare as their client while it lives; a dropped client's entry is removed.
+        self.cache: dict[weakref.ref[Any], Endpoint] = {}
 
     def __call__(self, instance: Any) -> Endpoint:
-        client = None if self.client is None else self.client(instance)
+        client = None
+        if self.attr is not None:
+            try:
+                client = self.attr(instance)
+            except AttributeError:
+                client = self.client(instance)  # type: ignore[misc]
+        elif self.client is not None:
+            client = self.client(instance)
         try:
-            found = self.cache.get(client)
+            found = self.cache.get(weakref.ref(client))
         except TypeError:  # None, not weak-referenceable or unhashable: read it every time
             found = None
         if found is not None:
@@ -54,8 +67,12 @@ class EndpointLookup:
         host, port = (None, None) if client is None else server_address(self.base_url(client))
         found = (self.rule(client, host, port), host, port)
         with contextlib.suppress(TypeError):
-            self.cache[client] = found
+            self.cache[weakref.ref(client, self._forget)] = found
         return found
+
+    def _forget(self, ref: weakref.ref[Any]) -> None:
+        """A client was dropped: its entry goes with it."""
+        self.cache.pop(ref, None)
 
 
 _SLOTS = ("input", "output", "cache_read", "cache_write", "cache_write_1h", "reasoning", "input_audio",
@@ -121,7 +138,14 @@ class UsageReader:
         for total, extra in self.plus:
             if total in counts:
                 counts[total] += sum(whole(_first(views, alternatives)) or 0 for alternatives in extra)
-        reported = None if self.cost is None else _first(views, self.cost)
+        cost_at = self.cost
+        if cost_at is None:
+            reported = None
+        elif len(cost_at) == 1:  # the common case, inlined (every call)
+            view = views[cost_at[0][0]]
+            reported = None if view is None else view.get(cost_at[0][1])
+        else:
+            reported = _first(views, cost_at)
         cost = None if reported is None else _money(reported)
         return (Usage(**counts) if counts else None), cost
 

@@ -58,7 +58,9 @@ class SyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
         super().__init__(wrapped)
         self._self_observer = observer
         self._self_done = False
-        self._self_items: Any = wrapped if callable(getattr(wrapped, "__next__", None)) else None
+        # the stream's own step, bound once: one call per item (``next()`` on it would be two)
+        step = getattr(wrapped, "__next__", None)
+        self._self_next: Any = step if callable(step) else None
 
     def __iter__(self) -> SyncStreamProxy:
         return self
@@ -66,9 +68,9 @@ class SyncStreamProxy(_Finisher, wrapt.ObjectProxy[Any]):
     def __next__(self) -> Any:
         while True:
             try:
-                if self._self_items is None:
-                    self._self_items = iter(self.__wrapped__)
-                item = next(self._self_items)
+                if self._self_next is None:
+                    self._self_next = iter(self.__wrapped__).__next__
+                item = self._self_next()
             except StopIteration:
                 self._self_end(None)
                 raise

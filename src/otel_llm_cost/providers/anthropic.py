@@ -149,6 +149,17 @@ def _message_facts(call: CallRecord, message: Any, fields: Any = None) -> None:
         call.finish_reasons = [reason]
 
 
+def read_message(call: CallRecord, message: Any) -> None:
+    """Facts and usage of a complete message."""
+    fields = fields_of(message)
+    _message_facts(call, message, fields)
+    usage = fields["usage"] if "usage" in fields else None  # noqa: SIM401
+    if usage is not None:
+        counts = _Counts()
+        counts.read(usage)
+        counts.apply(call)
+
+
 class MessagesAdapter(Adapter):
     """messages.create / parse (plain or ``stream=True``), beta too; ``managed`` for the ``stream()`` helper.
     Hand-written (the contract's escape hatch): usage fields overwrite per field across stream events, and the
@@ -165,11 +176,13 @@ class MessagesAdapter(Adapter):
         call.price_request_model_first = call.provider == "aws.bedrock"
         return Prepared(call, kwargs, self.request.attributes(kwargs), _Counts() if call.streaming else None)
 
-    def read_result(self, call: CallRecord, result: Any) -> None:
-        read_message(call, result)
+    read_result = staticmethod(read_message)  # type: ignore[assignment]  # no method in between (every call)
 
     def read_item(self, call: CallRecord, item: Any, state: Any) -> bool:
-        kind = getattr(item, "type", None)
+        try:  # every event: attribute syntax, no call (getattr() is one)
+            kind = item.type
+        except AttributeError:
+            kind = None
         if kind == "message_start":
             message = getattr(item, "message", None)
             _message_facts(call, message)
@@ -189,17 +202,6 @@ class MessagesAdapter(Adapter):
     def attach_stream(self, entered: Any, wrap: Callable[[Any], Any]) -> None:
         # MessageStream reads every event (iteration, text_stream, get_final_message, close) from _raw_stream
         entered._raw_stream = wrap(entered._raw_stream)
-
-
-def read_message(call: CallRecord, message: Any) -> None:
-    """Facts and usage of a complete message."""
-    fields = fields_of(message)
-    _message_facts(call, message, fields)
-    usage = fields["usage"] if "usage" in fields else None  # noqa: SIM401
-    if usage is not None:
-        counts = _Counts()
-        counts.read(usage)
-        counts.apply(call)
 
 
 # -- message batches: every succeeded result is a call of its own ------------------------------------------

@@ -105,8 +105,11 @@ def _without_asked_usage(item: Any, choices: Any, usage: Any, finished: bool) ->
     other chunk the ``usage`` the API then writes (``null``, or the counts on the last content chunk): the caller
     gets the chunk as unasked, ``model_dump(exclude_unset=True)`` included. Read before, by ``read_item``.
     """
-    fields_set = getattr(item, "__pydantic_fields_set__", None)
-    if not isinstance(fields_set, set) or "usage" not in fields_set:
+    try:  # every chunk: attribute syntax, no call
+        fields_set = item.__pydantic_fields_set__
+    except AttributeError:
+        return True
+    if fields_set.__class__ is not set or "usage" not in fields_set:
         return True
     if not choices and (usage is not None or finished) and not getattr(item, "__pydantic_extra__", None):
         return False  # the usage chunk we asked for (an Azure prompt_filter_results chunk has extras: kept)
