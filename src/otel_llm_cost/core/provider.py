@@ -249,8 +249,13 @@ class ResultReader:
         if over is not None:
             entries = view.get(over[0])
             if entries.__class__ is list:
+                name = over[1]
                 for entry in entries:
-                    reason = fields_of(entry).get(over[1])
+                    try:  # a model's field, read with no call (every chunk); else as field() reads it
+                        fields = entry.__dict__
+                        reason = fields[name] if name in fields else fields_of(entry).get(name)
+                    except AttributeError:
+                        reason = fields_of(entry).get(name)
                     if reason:
                         call.finish_reasons = [*(call.finish_reasons or ()), str(reason)]
         elif self.finish is not None:
