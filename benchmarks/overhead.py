@@ -19,11 +19,15 @@ Each child alternates batches of instrumented calls with batches of uninstrument
 ``create``, found under the instrumentation's wrapt wrappers, bound to the same client), so both see the same
 machine load; the added overhead is the median of the paired differences. This matters on a shared machine,
 where separate processes measured minutes apart differed by 30% with no instrumentation at all.
-Prints the uninstrumented per-call CPU time, each configuration's added overhead, and ours against the
-lightest peer. Targets (issue 3): our added overhead at most half of the
-lightest peer's, and under 5% of the uninstrumented mocked call. Not a test.
+Each child also counts what one call adds, deterministically (the same at any machine load): function calls
+(cProfile; all of them, and Python functions only) and peak bytes held during the call (tracemalloc).
+Prints those counts, the uninstrumented per-call CPU time, each configuration's added time, and ours against
+the lightest peer and the floor. Targets (issue 20): our added calls and time per chat call within 1.15x of
+otel-floor's, a 200-chunk stream at most 5% slower. Not a test.
 
     python benchmarks/overhead.py [--rounds 3] [--batches 15] [--calls 200] [--stream-calls 10]
+    python benchmarks/overhead.py --diff ours,otel-floor   # also the added calls by function, one against another
+    python benchmarks/overhead.py --base /path/to/main/src  # also main's package, as ours-base, in the same run
     python benchmarks/overhead.py --profile ours   # pyinstrument profile of one configuration
 """
 
