@@ -33,6 +33,20 @@ def available(module: str | None) -> bool:
         return False
 
 
+# ``ours-base``: our package from another checkout (``--base SRC_DIR``, e.g. an export of main), measured in the
+# same run as ``ours`` so that a change is compared before/after under the same machine load.
+BASE = "ours-base"
+
+
+def child_env(config: str, args: argparse.Namespace) -> dict[str, str]:
+    """The environment a configuration's child needs beyond CHILD_ENV (``ours-base``: its sources first)."""
+    if config == BASE:
+        if not args.base:
+            raise SystemExit("ours-base needs --base SRC_DIR (the src/ directory of the checkout to compare)")
+        return {"PYTHONPATH": os.pathsep.join(filter(None, (args.base, os.environ.get("PYTHONPATH"))))}
+    return {}
+
+
 def installed(configs: str, requires: Mapping[str, str], hint: str = "") -> list[str]:
     """The comma-separated ``configs`` whose requirement is installed; says which are skipped and why."""
     wanted = [c for c in configs.split(",") if c]
@@ -95,6 +109,9 @@ def parser(description: str, configs: Sequence[str], calls_help: str, stream_hel
     out.add_argument("--calls", type=int, default=200, help=calls_help)
     out.add_argument("--stream-calls", type=int, default=10, help=stream_help)
     out.add_argument("--json", help="also write the raw per-batch numbers here")
+    out.add_argument("--diff", metavar="A,B", help="also list, by function, the calls A adds beyond B's")
+    out.add_argument("--base", metavar="SRC_DIR",
+                     help=f"also measure our package from SRC_DIR as {BASE!r} (e.g. main's src/, exported)")
     return out
 
 
@@ -103,7 +120,7 @@ def run_child(script: str, config: str, args: argparse.Namespace, env: Mapping[s
     """Run ``script --child config`` with the batch sizes of ``args``; its last stdout line, as JSON."""
     cmd = [sys.executable, script, "--child", config, "--calls", str(args.calls), "--stream-calls",
            str(args.stream_calls), "--batches", str(args.batches)]
-    full = {**os.environ, **CHILD_ENV, **(env or {})}
+    full = {**os.environ, **CHILD_ENV, **(env or {}), **child_env(config, args)}
     for name in unset:
         full.pop(name, None)
     done = subprocess.run(cmd, capture_output=True, text=True, env=full, timeout=900)
@@ -131,3 +148,184 @@ def round_robin(configs: Sequence[str], rounds: int, kinds: Sequence[str], run: 
 def paired_added(pairs: Iterable[tuple[float, float]]) -> float:
     """Median of the paired differences (instrumented - uninstrumented) of (uninstrumented, instrumented)."""
     return statistics.median(inst - base for base, inst in pairs)
+
+
+# -- deterministic figures: what a call costs, independent of the machine's speed and load -------------------
+
+def paired_batches(instrumented: Callable[[], object], uninstrumented: Callable[[], object], calls: int,
+                   batches: int, timer: Callable[[], float] = time.process_time) -> list[tuple[float, float]]:
+    """(uninstrumented, instrumented) per-call microseconds of ``batches`` interleaved batch pairs, alternating
+    which goes first so that drift in machine load cancels out."""
+    pairs = []
+    for b in range(batches):
+        if b % 2:
+            (base,), (inst,) = per_call_us(uninstrumented, calls, 1, timer), per_call_us(instrumented, calls, 1, timer)
+        else:
+            (inst,), (base,) = per_call_us(instrumented, calls, 1, timer), per_call_us(uninstrumented, calls, 1, timer)
+        pairs.append((base, inst))
+    return pairs
+
+
+def function_calls(fn: Callable[[], object], calls: int = 20) -> tuple[float, dict[str, int]]:
+    """Function calls (Python and builtin, as cProfile counts them) per call of ``fn``, and the total count of
+    each function over the ``calls`` calls (for ``call_diff``). The same on every machine, at any load."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(calls):
+        fn()
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    per_function = {f"{path.rsplit('/', 1)[-1]}:{line}({name})": row[1]
+                    for (path, line, name), row in stats.stats.items()}  # type: ignore[attr-defined]
+    return stats.total_calls / calls, per_function  # type: ignore[attr-defined]
+
+
+def python_calls(functions: Mapping[str, int]) -> int:
+    """Of ``function_calls``'s per-function counts, the calls of Python functions (builtins are ``~:0``)."""
+    return sum(n for f, n in functions.items() if not f.startswith("~:"))
+
+
+def peak_bytes(fn: Callable[[], object], calls: int = 9) -> int:
+    """Median over ``calls`` calls of the most memory one call of ``fn`` holds at once above what was held
+    before it (tracemalloc): what the call allocates for itself, machine-independent."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        peaks = []
+        for _ in range(calls):
+            tracemalloc.reset_peak()
+            before = tracemalloc.get_traced_memory()[0]
+            fn()
+            peaks.append(tracemalloc.get_traced_memory()[1] - before)
+    finally:
+        tracemalloc.stop()
+    return int(statistics.median(peaks))
+
+
+def counts(instrumented: Callable[[], object], uninstrumented: Callable[[], object],
+           calls: int = 20) -> dict[str, Any]:
+    """What ``instrumented`` adds to one call over ``uninstrumented``: function calls, peak bytes, and the
+    per-function call counts added (instrumented minus uninstrumented, over ``calls`` calls)."""
+    inst_calls, inst_funcs = function_calls(instrumented, calls)
+    base_calls, base_funcs = function_calls(uninstrumented, calls)
+    added = {f: n - base_funcs.get(f, 0) for f, n in inst_funcs.items() if n != base_funcs.get(f, 0)}
+    added.update({f: -n for f, n in base_funcs.items() if f not in inst_funcs})
+    return {"calls": inst_calls - base_calls, "base_calls": base_calls,
+            "py_calls": (python_calls(inst_funcs) - python_calls(base_funcs)) / calls,
+            "bytes": peak_bytes(instrumented) - peak_bytes(uninstrumented), "functions": added, "per": calls}
+
+
+def print_counts(kind: str, found: Mapping[str, Mapping[str, Any]], reference: str = "otel-floor") -> None:
+    """The deterministic figures of every configuration for one kind of call, and each against ``reference``."""
+    if not found:
+        return
+    any_base = next(iter(found.values()))["base_calls"]
+    print(f"  function calls (all, and Python functions only) and peak bytes added per call (deterministic; "
+          f"uninstrumented call: {any_base:.0f} function calls)")
+    ref = found.get(reference)
+    print(f"  {'configuration':<16}{'+calls':>9}{'+Python':>9}{'+bytes':>10}"
+          + (f"{'calls / ' + reference:>22}{'Python / ' + reference:>22}" if ref else ""))
+    for config, got in found.items():
+        ratio = ""
+        if ref and ref["calls"] > 0 and ref["py_calls"] > 0:
+            ratio = f"{got['calls'] / ref['calls']:>22.2f}{got['py_calls'] / ref['py_calls']:>22.2f}"
+        print(f"  {config:<16}{got['calls']:>9.0f}{got['py_calls']:>9.0f}{got['bytes']:>10,}{ratio}")
+
+
+def call_diff(a: Mapping[str, Any], b: Mapping[str, Any], top: int = 40) -> None:
+    """Functions whose call count differs most between two configurations' added calls (profile one against
+    the other call for call); counts per instrumented call."""
+    fa, fb, per = a["functions"], b["functions"], a["per"]
+    diff = {f: (fa.get(f, 0) - fb.get(f, 0)) / per for f in set(fa) | set(fb)}
+    for f, d in sorted(diff.items(), key=lambda kv: -abs(kv[1]))[:top]:
+        if d:
+            print(f"  {d:+8.1f}  {f}")
+
+
+def print_times(kind: str, results: Mapping[str, Mapping[str, list[tuple[float, float]]]],
+                peers: Sequence[str], reference: str = "otel-floor") -> None:
+    """Added time per call of every configuration (median of the paired differences, and a second estimator
+    robust to bursts of load: fastest instrumented batch minus fastest uninstrumented batch), against the
+    uninstrumented call, the lightest peer and ``reference``."""
+    base = statistics.median(b for r in results.values() for b, _ in r[kind])
+    added = {c: paired_added(r[kind]) for c, r in results.items()}
+    by_min = {c: min(i for _, i in r[kind]) - min(b for b, _ in r[kind]) for c, r in results.items()}
+    fastest = min(b for r in results.values() for b, _ in r[kind])
+    batches = min(len(r[kind]) for r in results.values())
+    print(f"  uninstrumented {base:.1f} us per call (fastest batch {fastest:.1f}); {batches} batch pairs each")
+    print(f"  {'configuration':<16}{'added us':>10}{'added %':>9}{'by min us':>11}")
+    for config, extra in added.items():
+        print(f"  {config:<16}{extra:>10.1f}{100 * extra / base:>8.1f}%{by_min[config]:>11.1f}")
+    if "ours" not in added:
+        return
+    present = {p: added[p] for p in peers if p in added}
+    if present:
+        lightest = min(present, key=lambda p: present[p])
+        ratio = added["ours"] / present[lightest] if present[lightest] > 0 else float("inf")
+        print(f"  ours / lightest peer ({lightest}) added time: {ratio:.2f}")
+    if reference in added and added[reference] > 0:
+        print(f"  ours / {reference} added time: {added['ours'] / added[reference]:.2f} (target <= 1.15)")
+    if BASE in added and added[BASE] > 0:
+        print(f"  ours / {BASE} added time: {added['ours'] / added[BASE]:.2f}")
+    print(f"  ours added / uninstrumented call: {100 * added['ours'] / base:.1f}%")
+
+
+def original(resource: Any, method: str, config: str) -> Callable[..., Any]:
+    """The SDK's own method under every wrapt wrapper, bound to ``resource``: the uninstrumented call."""
+    import wrapt
+
+    attr = type(resource).__dict__[method]
+    found = attr
+    while isinstance(found, (wrapt.FunctionWrapper, wrapt.ObjectProxy)):
+        found = found.__wrapped__
+    if found is attr:
+        raise SystemExit(f"{config} did not wrap {type(resource).__name__}.{method}")
+    bound: Callable[..., Any] = found.__get__(resource, type(resource))
+    return bound
+
+
+def floor_wrapper(tracer_provider: Any, meter_provider: Any, provider: str, server: str, model: str,
+                  response_model: str, input_tokens: int, output_tokens: int) -> Callable[..., Any]:
+    """``otel-floor``, a reference and not a product: a bare wrapt wrapper doing only the OpenTelemetry SDK work
+    our contract needs for one call (a CLIENT span with the same attributes, made current during the call, and
+    the four histogram records), with no SDK response reading, pricing or counters. It shows how much of any
+    instrumentation's overhead is the OpenTelemetry SDK itself."""
+    from opentelemetry import context, trace
+
+    tracer = tracer_provider.get_tracer("floor")
+    meter = meter_provider.get_meter("floor")
+    duration = meter.create_histogram("gen_ai.client.operation.duration", unit="s")
+    tokens = meter.create_histogram("gen_ai.client.token.usage", unit="{token}")
+    cost = meter.create_histogram("gen_ai.client.operation.cost", unit="USD")
+    start_attrs = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": provider,
+                   "gen_ai.request.model": model, "server.address": server}
+    end_attrs = {"gen_ai.response.model": response_model, "gen_ai.response.id": "bench-id",
+                 "gen_ai.response.finish_reasons": ["stop"], "gen_ai.usage.input_tokens": input_tokens,
+                 "gen_ai.usage.output_tokens": output_tokens, "gen_ai.usage.cache_read.input_tokens": 1024,
+                 "gen_ai.usage.cost.amount": 0.0003282, "gen_ai.usage.cost.currency": "USD",
+                 "gen_ai.usage.cost.source": "local", "llm_cost.input": 7.14e-05, "llm_cost.output": 0.00018,
+                 "llm_cost.cache_read": 7.68e-05, "llm_cost.cache_write": 0.0, "llm_cost.price_table": "t"}
+    metric_attrs = {**start_attrs, "gen_ai.response.model": response_model}
+    span_name = f"chat {model}"
+
+    def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        start = time.perf_counter()
+        span = tracer.start_span(span_name, kind=trace.SpanKind.CLIENT, attributes=start_attrs)
+        token = context.attach(trace.set_span_in_context(span))
+        try:
+            result = wrapped(*args, **kwargs)
+        finally:
+            context.detach(token)
+        span.set_attributes(end_attrs)
+        duration.record(time.perf_counter() - start, metric_attrs)
+        tokens.record(input_tokens, {**metric_attrs, "gen_ai.token.type": "input"})
+        tokens.record(output_tokens, {**metric_attrs, "gen_ai.token.type": "output"})
+        cost.record(0.0003282, metric_attrs)
+        span.end()
+        return result
+
+    return wrapper

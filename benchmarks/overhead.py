@@ -19,11 +19,15 @@ Each child alternates batches of instrumented calls with batches of uninstrument
 ``create``, found under the instrumentation's wrapt wrappers, bound to the same client), so both see the same
 machine load; the added overhead is the median of the paired differences. This matters on a shared machine,
 where separate processes measured minutes apart differed by 30% with no instrumentation at all.
-Prints the uninstrumented per-call CPU time, each configuration's added overhead, and ours against the
-lightest peer. Targets (issue 3): our added overhead at most half of the
-lightest peer's, and under 5% of the uninstrumented mocked call. Not a test.
+Each child also counts what one call adds, deterministically (the same at any machine load): function calls
+(cProfile; all of them, and Python functions only) and peak bytes held during the call (tracemalloc).
+Prints those counts, the uninstrumented per-call CPU time, each configuration's added time, and ours against
+the lightest peer and the floor. Targets (issue 20): our added calls and time per chat call within 1.15x of
+otel-floor's, a 200-chunk stream at most 5% slower. Not a test.
 
     python benchmarks/overhead.py [--rounds 3] [--batches 15] [--calls 200] [--stream-calls 10]
+    python benchmarks/overhead.py --diff ours,otel-floor   # also the added calls by function, one against another
+    python benchmarks/overhead.py --base /path/to/main/src  # also main's package, as ours-base, in the same run
     python benchmarks/overhead.py --profile ours   # pyinstrument profile of one configuration
 """
 
@@ -32,10 +36,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -44,9 +46,9 @@ import _timing
 from _timing import paired_added, per_call_us
 
 HERE = Path(__file__).resolve().parent
-CONFIGS = ("ours", "genai-openai", "openllmetry", "openlit")
+CONFIGS = ("ours", "otel-floor", "genai-openai", "openllmetry", "openlit")
 PEERS = ("genai-openai", "openllmetry", "openlit")
-EXTRA = ("otel-floor",)
+EXTRA = ()
 REQUIRES = {"ours": "otel_llm_cost", "otel-floor": "wrapt",
             "genai-openai": "opentelemetry.instrumentation.genai.openai",
             "openllmetry": "opentelemetry.instrumentation.openai", "openlit": "openlit"}
@@ -66,7 +68,7 @@ def _openlit_pricing(tmp: str) -> str:
 def setup(config: str, tmp: str) -> None:
     """Instrument the process as `config` says."""
     tracer_provider, meter_provider = _timing.drop_span_providers()
-    if config == "ours":
+    if config in ("ours", _timing.BASE):
         import otel_llm_cost
 
         otel_llm_cost.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
@@ -94,39 +96,9 @@ def setup(config: str, tmp: str) -> None:
 def _floor(tracer_provider: Any, meter_provider: Any) -> None:
     """The OpenTelemetry SDK calls one instrumented chat call costs, and nothing else (see the docstring)."""
     import wrapt
-    from opentelemetry import context, trace
 
-    tracer = tracer_provider.get_tracer("floor")
-    meter = meter_provider.get_meter("floor")
-    duration = meter.create_histogram("gen_ai.client.operation.duration", unit="s")
-    tokens = meter.create_histogram("gen_ai.client.token.usage", unit="{token}")
-    cost = meter.create_histogram("gen_ai.client.operation.cost", unit="USD")
-    start_attrs = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
-                   "gen_ai.request.model": "gpt-4o-mini", "server.address": "api.openai.com"}
-    end_attrs = {"gen_ai.response.model": "gpt-4o-mini-2024-07-18", "gen_ai.response.id": "chatcmpl-bench",
-                 "gen_ai.response.finish_reasons": ["stop"], "gen_ai.usage.input_tokens": 1500,
-                 "gen_ai.usage.output_tokens": 300, "gen_ai.usage.cache_read.input_tokens": 1024,
-                 "gen_ai.usage.cost.amount": 0.0003282, "gen_ai.usage.cost.currency": "USD",
-                 "gen_ai.usage.cost.source": "local", "llm_cost.input": 7.14e-05, "llm_cost.output": 0.00018,
-                 "llm_cost.cache_read": 7.68e-05, "llm_cost.cache_write": 0.0, "llm_cost.price_table": "t"}
-    metric_attrs = {**start_attrs, "gen_ai.response.model": "gpt-4o-mini-2024-07-18"}
-
-    def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-        start = time.perf_counter()
-        span = tracer.start_span("chat gpt-4o-mini", kind=trace.SpanKind.CLIENT, attributes=start_attrs)
-        token = context.attach(trace.set_span_in_context(span))
-        try:
-            result = wrapped(*args, **kwargs)
-        finally:
-            context.detach(token)
-        span.set_attributes(end_attrs)
-        duration.record(time.perf_counter() - start, metric_attrs)
-        tokens.record(1500, {**metric_attrs, "gen_ai.token.type": "input"})
-        tokens.record(300, {**metric_attrs, "gen_ai.token.type": "output"})
-        cost.record(0.0003282, metric_attrs)
-        span.end()
-        return result
-
+    wrapper = _timing.floor_wrapper(tracer_provider, meter_provider, "openai", "api.openai.com", "gpt-4o-mini",
+                                    "gpt-4o-mini-2024-07-18", 1500, 300)
     wrapt.wrap_function_wrapper("openai.resources.chat.completions", "Completions.create", wrapper)
 
 
@@ -138,7 +110,7 @@ def child(config: str, calls: int, stream_calls: int, batches: int, profile: boo
 
         client = MockOpenAI(stream_chunks=200).client()
         create = client.chat.completions.create
-        bare = _original(client.chat.completions, "create", config)
+        bare = _timing.original(client.chat.completions, "create", config)
 
         def run(fn: Callable[..., Any], stream: bool) -> Callable[[], object]:
             if not stream:
@@ -152,11 +124,12 @@ def child(config: str, calls: int, stream_calls: int, batches: int, profile: boo
         chunks = run(create, True)()
         assert chunks == 200, f"{config}: the caller saw {chunks} chunks, not 200"
         assert run(bare, True)() == 200
-        out: dict[str, Any] = {"config": config}
+        out: dict[str, Any] = {"config": config, "counts": {}}
         for kind, stream, n in (("chat", False, calls), ("stream", True, stream_calls)):
             instrumented, uninstrumented = run(create, stream), run(bare, stream)
             per_call_us(instrumented, n, 1)  # warm up: imports, caches, first-sight pricing
             per_call_us(uninstrumented, n, 1)
+            out["counts"][kind] = _timing.counts(instrumented, uninstrumented, 20 if stream else 50)
             if profile:
                 from pyinstrument import Profiler
 
@@ -165,61 +138,36 @@ def child(config: str, calls: int, stream_calls: int, batches: int, profile: boo
                 per_call_us(instrumented, n, batches)
                 profiler.stop()
                 print(profiler.output_text(unicode=False, color=False, show_all=False), file=sys.stderr)
-            pairs = []
-            for b in range(batches):  # alternate which goes first, so drift cancels out
-                if b % 2:
-                    (base,), (inst,) = per_call_us(uninstrumented, n, 1), per_call_us(instrumented, n, 1)
-                else:
-                    (inst,), (base,) = per_call_us(instrumented, n, 1), per_call_us(uninstrumented, n, 1)
-                pairs.append((base, inst))
-            out[kind] = pairs
+            out[kind] = _timing.paired_batches(instrumented, uninstrumented, n, batches)
         return out
-
-
-def _original(resource: Any, method: str, config: str) -> Callable[..., Any]:
-    """The SDK's own method under every wrapt wrapper, bound to `resource`: the uninstrumented call."""
-    import wrapt
-
-    attr = type(resource).__dict__[method]
-    original = attr
-    while isinstance(original, (wrapt.FunctionWrapper, wrapt.ObjectProxy)):
-        original = original.__wrapped__
-    if original is attr:
-        raise SystemExit(f"{config} did not wrap {type(resource).__name__}.{method}")
-    bound: Callable[..., Any] = original.__get__(resource, type(resource))
-    return bound
 
 
 # -- parent: round-robin over configurations -----------------------------------------------------------
 
+COUNTS: dict[str, dict[str, Any]] = {}  # configuration -> kind -> deterministic counts (the same every round)
+
+
 def run_child(config: str, args: argparse.Namespace) -> dict[str, Any]:
-    """One child's (uninstrumented, instrumented) per-call pairs of each kind."""
+    """One child's (uninstrumented, instrumented) per-call pairs of each kind; keeps its counts in COUNTS."""
     got = _timing.run_child(__file__, config, args, {"TRACELOOP_TRACE_CONTENT": "false"})
+    COUNTS.setdefault(config, got["counts"])
     return {kind: [tuple(p) for p in got[kind]] for kind in ("chat", "stream")}
 
 
-def report(results: dict[str, dict[str, list[tuple[float, float]]]]) -> None:
+def report(results: dict[str, dict[str, list[tuple[float, float]]]], diff: str | None = None) -> None:
     import openai
 
     print(f"openai {openai.__version__}, Python {sys.version.split()[0]}; per-call CPU time, medians in microseconds")
     for kind, label in (("chat", "chat completion"), ("stream", "200-chunk stream")):
-        base = statistics.median(b for r in results.values() for b, _ in r[kind])
-        added = {c: paired_added(r[kind]) for c, r in results.items()}
-        # second estimator, robust to bursts of load: fastest instrumented batch - fastest uninstrumented batch
-        by_min = {c: min(i for _, i in r[kind]) - min(b for b, _ in r[kind]) for c, r in results.items()}
-        fastest = min(b for r in results.values() for b, _ in r[kind])
-        print(f"\n{label}: uninstrumented {base:.1f} us (fastest batch {fastest:.1f})")
-        print(f"  {'configuration':<14}{'added us':>10}{'added %':>9}{'by min us':>11}")
-        for config, extra in added.items():
-            print(f"  {config:<14}{extra:>10.1f}{100 * extra / base:>8.1f}%{by_min[config]:>11.1f}")
-        if "ours" not in added:
+        print(f"\n{label}:")
+        _timing.print_counts(kind, {c: COUNTS[c][kind] for c in results if c in COUNTS})
+        if diff:
+            a, b = diff.split(",")
+            print(f"  function calls per call, {a} minus {b}, by function:")
+            _timing.call_diff(COUNTS[a][kind], COUNTS[b][kind])
+        if not any(r[kind] for r in results.values()):
             continue
-        peers = {p: added[p] for p in PEERS if p in added}
-        if peers:
-            lightest = min(peers, key=lambda p: peers[p])
-            ratio = added["ours"] / peers[lightest] if peers[lightest] > 0 else float("inf")
-            print(f"  ours / lightest peer ({lightest}) added overhead: {ratio:.2f} (target <= 0.50)")
-        print(f"  ours added / uninstrumented call: {100 * added['ours'] / base:.1f}% (target < 5%)")
+        _timing.print_times(kind, results, PEERS)
 
 
 def main() -> None:
@@ -233,12 +181,14 @@ def main() -> None:
     if args.profile:
         print(json.dumps(child(args.profile, args.calls, args.stream_calls, args.batches, True)))
         return
+    if args.base and _timing.BASE not in args.configs.split(","):
+        args.configs = args.configs.replace("ours", f"ours,{_timing.BASE}", 1)
     configs = _timing.installed(args.configs, REQUIRES, "; scripts/bench.sh builds a venv with all of them")
     results = _timing.round_robin(configs, args.rounds, ("chat", "stream"), lambda c: run_child(c, args),
                                   paired_added, "added per call ")
     if args.json:
-        Path(args.json).write_text(json.dumps(results))
-    report(results)
+        Path(args.json).write_text(json.dumps({"times": results, "counts": COUNTS}))
+    report(results, args.diff)
 
 
 if __name__ == "__main__":

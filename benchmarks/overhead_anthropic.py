@@ -1,20 +1,23 @@
 #!/usr/bin/env python3
 """Per-call overhead of the instrumentation on a mocked Anthropic messages.create and a 200-delta stream.
 
-Configurations, each in its own child process (instrumentors patch the SDK process-wide), run round-robin in
-one run on the same SDK and the same mock transport:
-  none             no instrumentation (SDK + OpenTelemetry SDK providers only; the SDK's own spans off)
-  sdk-native       no instrumentation, the anthropic SDK's own spans on (its default with a tracer provider)
+The same benchmark as benchmarks/overhead.py, for the anthropic SDK. Configurations, each in its own child
+process (instrumentors patch the SDK process-wide), run round-robin in one run on the same SDK and the same
+mock transport:
   ours             otel_llm_cost.instrument()
+  otel-floor       reference, not a product: only the OpenTelemetry SDK work one call needs (_timing.floor_wrapper)
   genai-anthropic  the official opentelemetry-instrumentation-genai-anthropic
+  openllmetry      Traceloop's opentelemetry-instrumentation-anthropic
+  sdk-native       no instrumentation, the anthropic SDK's own spans on (its default with a tracer provider)
 Every configuration gets the same providers: a TracerProvider with a SimpleSpanProcessor into an exporter
 that drops spans, and a MeterProvider whose reader is never collected during timing. Message content
 capture is off. The stream goes through the ``messages.stream()`` helper and reads ``text_stream``.
 
-Prints, per configuration, the median per-call time over all batches and rounds, the overhead added over
-`none`, and ours against the official instrumentation. Not a test. Times are the process's CPU time by
-default (``--clock cpu``): on a shared machine wall time mostly measures the neighbours; ``--clock wall``
-measures wall time. Timing mechanics shared with benchmarks/overhead.py: benchmarks/_timing.py.
+Each child alternates batches of instrumented calls with batches of uninstrumented ones (the SDK's own method
+under the instrumentation's wrapt wrappers, bound to the same resource; for sdk-native, a client with its spans
+off), so both see the same machine load; the added overhead is the median of the paired differences. It also
+counts, deterministically, the function calls and peak bytes each configuration adds to one call. Not a test.
+Times are the process's CPU time by default (``--clock wall``: wall time).
 
     python benchmarks/overhead_anthropic.py [--rounds 3] [--batches 15] [--calls 200] [--stream-calls 10]
 """
@@ -24,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -33,8 +35,11 @@ from typing import Any
 import _timing
 from otel_llm_cost.demo.wire import anthropic as wire
 
-CONFIGS = ("none", "sdk-native", "ours", "genai-anthropic")
-REQUIRES = {"ours": "otel_llm_cost", "genai-anthropic": "opentelemetry.instrumentation.genai.anthropic"}
+CONFIGS = ("ours", "otel-floor", "genai-anthropic", "openllmetry", "sdk-native")
+PEERS = ("genai-anthropic", "openllmetry")
+REQUIRES = {"ours": "otel_llm_cost", "otel-floor": "wrapt",
+            "genai-anthropic": "opentelemetry.instrumentation.genai.anthropic",
+            "openllmetry": "opentelemetry.instrumentation.anthropic"}
 MESSAGES = [{"role": "user", "content": "What is the capital of France?"}]
 MODEL = "claude-haiku-4-5"
 USAGE = {"input_tokens": 1200, "output_tokens": 300, "cache_creation_input_tokens": 2000,
@@ -78,7 +83,7 @@ def client(native_spans: bool, deltas: int = 200) -> Any:
 
 def setup(config: str) -> None:
     tracer_provider, meter_provider = _timing.drop_span_providers()
-    if config == "ours":
+    if config in ("ours", _timing.BASE):
         import otel_llm_cost
 
         otel_llm_cost.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
@@ -86,13 +91,19 @@ def setup(config: str) -> None:
         from opentelemetry.instrumentation.genai.anthropic import AnthropicInstrumentor
 
         AnthropicInstrumentor().instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
-    elif config not in ("none", "sdk-native"):
+    elif config == "openllmetry":
+        from opentelemetry.instrumentation.anthropic import AnthropicInstrumentor as TraceloopInstrumentor
+
+        TraceloopInstrumentor().instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+    elif config == "otel-floor":
+        import wrapt
+
+        wrapper = _timing.floor_wrapper(tracer_provider, meter_provider, "anthropic", "api.anthropic.com", MODEL,
+                                        "claude-haiku-4-5-20251001", 13200, 300)
+        for method in ("create", "stream"):
+            wrapt.wrap_function_wrapper("anthropic.resources.messages.messages", f"Messages.{method}", wrapper)
+    elif config != "sdk-native":
         raise SystemExit(f"unknown configuration {config}")
-
-
-def _per_call_us(fn: Callable[[], object], calls: int, batches: int) -> list[float]:
-    """Per-call microseconds of each batch, on the clock the parent chose (``--clock``, passed as BENCH_CLOCK)."""
-    return _timing.per_call_us(fn, calls, batches, _timing.clock(os.environ.get("BENCH_CLOCK", "cpu")))
 
 
 def child(config: str, calls: int, stream_calls: int, batches: int) -> dict[str, Any]:
@@ -100,50 +111,63 @@ def child(config: str, calls: int, stream_calls: int, batches: int) -> dict[str,
 
     warnings.simplefilter("ignore", DeprecationWarning)
     setup(config)
+    timer = _timing.clock(os.environ.get("BENCH_CLOCK", "cpu"))
     messages = client(native_spans=config == "sdk-native").messages
+    if config == "sdk-native":  # the SDK's own spans are inside it: the same calls on a client with them off
+        bare_create, bare_stream = client(native_spans=False).messages.create, client(False).messages.stream
+    else:
+        bare_create = _timing.original(messages, "create", config)
+        bare_stream = _timing.original(messages, "stream", config)
 
-    def create() -> object:
-        return messages.create(model=MODEL, max_tokens=400, messages=MESSAGES)
+    def create(fn: Callable[..., Any]) -> Callable[[], object]:
+        return lambda: fn(model=MODEL, max_tokens=400, messages=MESSAGES)
 
-    def stream() -> int:
-        with messages.stream(model=MODEL, max_tokens=400, messages=MESSAGES) as s:
-            return sum(1 for _ in s.text_stream)
+    def stream(fn: Callable[..., Any]) -> Callable[[], int]:
+        def consume() -> int:
+            with fn(model=MODEL, max_tokens=400, messages=MESSAGES) as s:
+                return sum(1 for _ in s.text_stream)
 
-    got = stream()
+        return consume
+
+    got = stream(messages.stream)()
     assert got == 200, f"{config}: the caller saw {got} text deltas, not 200"
-    _per_call_us(create, calls, 2)  # warm up: imports, caches, first-sight pricing
-    _per_call_us(stream, stream_calls, 1)
-    return {"config": config, "create": _per_call_us(create, calls, batches),
-            "stream": _per_call_us(stream, stream_calls, batches)}
+    assert stream(bare_stream)() == 200
+    out: dict[str, Any] = {"config": config, "counts": {}}
+    for kind, make, inst_fn, bare_fn, n in (("create", create, messages.create, bare_create, calls),
+                                            ("stream", stream, messages.stream, bare_stream, stream_calls)):
+        instrumented, uninstrumented = make(inst_fn), make(bare_fn)
+        _timing.per_call_us(instrumented, n, 1, timer)  # warm up: imports, caches, first-sight pricing
+        _timing.per_call_us(uninstrumented, n, 1, timer)
+        out["counts"][kind] = _timing.counts(instrumented, uninstrumented, 20 if kind == "stream" else 50)
+        out[kind] = _timing.paired_batches(instrumented, uninstrumented, n, batches, timer)
+    return out
 
 
 # -- parent: round-robin over configurations -----------------------------------------------------------
 
+COUNTS: dict[str, dict[str, Any]] = {}  # configuration -> kind -> deterministic counts (the same every round)
+
+
 def run_child(config: str, args: argparse.Namespace) -> dict[str, Any]:
-    return _timing.run_child(__file__, config, args, {"BENCH_CLOCK": args.clock}, unset=["ANTHROPIC_OPEN_TELEMETRY"])
+    got = _timing.run_child(__file__, config, args, {"BENCH_CLOCK": args.clock}, unset=["ANTHROPIC_OPEN_TELEMETRY"])
+    COUNTS.setdefault(config, got["counts"])
+    return {kind: [tuple(p) for p in got[kind]] for kind in ("create", "stream")}
 
 
-def report(results: dict[str, dict[str, list[float]]], clock: str) -> None:
+def report(results: dict[str, dict[str, list[tuple[float, float]]]], clock: str, diff: str | None) -> None:
     import anthropic
 
     print(f"anthropic {anthropic.__version__}, Python {sys.version.split()[0]}; per-call medians in microseconds"
           f" of {'CPU' if clock == 'cpu' else 'wall'} time")
     for kind, label in (("create", "messages.create"), ("stream", "messages.stream(), 200 text deltas")):
-        medians = {c: statistics.median(r[kind]) for c, r in results.items()}
-        base = medians.get("none")
         print(f"\n{label}:")
-        print(f"  {'configuration':<16}{'median us':>11}{'added us':>11}{'added %':>9}")
-        for config, median in medians.items():
-            added = median - base if base is not None else float("nan")
-            pct = 100 * added / base if base else float("nan")
-            print(f"  {config:<16}{median:>11.1f}{added:>11.1f}{pct:>8.1f}%")
-        if base is None or "ours" not in medians:
-            continue
-        ours = medians["ours"] - base
-        for peer in ("genai-anthropic", "sdk-native"):
-            if peer in medians and medians[peer] - base > 0:
-                print(f"  ours / {peer} added overhead: {ours / (medians[peer] - base):.2f}")
-        print(f"  ours added / uninstrumented call: {100 * ours / base:.1f}%")
+        _timing.print_counts(kind, {c: COUNTS[c][kind] for c in results if c in COUNTS})
+        if diff:
+            a, b = diff.split(",")
+            print(f"  function calls per call, {a} minus {b}, by function:")
+            _timing.call_diff(COUNTS[a][kind], COUNTS[b][kind])
+        if any(r[kind] for r in results.values()):
+            _timing.print_times(kind, results, PEERS)
 
 
 def main() -> None:
@@ -154,12 +178,14 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args.child, args.calls, args.stream_calls, args.batches)))
         return
+    if args.base and _timing.BASE not in args.configs.split(","):
+        args.configs = args.configs.replace("ours", f"ours,{_timing.BASE}", 1)
     configs = _timing.installed(args.configs, REQUIRES)
     results = _timing.round_robin(configs, args.rounds, ("create", "stream"), lambda c: run_child(c, args),
-                                  statistics.median)
+                                  _timing.paired_added, "added per call ")
     if args.json:
-        Path(args.json).write_text(json.dumps(results))
-    report(results, args.clock)
+        Path(args.json).write_text(json.dumps({"times": results, "counts": COUNTS}))
+    report(results, args.clock, args.diff)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from otel_llm_cost.core.contract import ACCUMULATE, ByHost, ClientAttr, ClientFlag, Reads, Server, UsageMap
 from otel_llm_cost.core.provider import EndpointLookup, ResultReader, UsageReader
-from otel_llm_cost.core.reading import compile_first, compile_path
+from otel_llm_cost.core.reading import compile_first, compile_path, field, fields_of
 from otel_llm_cost.core.telemetry import CallRecord
 from otel_llm_cost.core.usage import Usage
 
@@ -31,6 +31,36 @@ def test_paths_read_objects_mappings_pydantic_extras_and_lists() -> None:
     assert compile_path("choices[].finish_reason")(choices) == ["stop", "len"]
     assert compile_path("choices[].finish_reason")({"choices": "broken"}) == []
     assert compile_first(("a", "b"))({"b": 2}) == 2
+
+
+class Ignored(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    prompt_tokens: int
+
+
+def test_fields_of_reads_every_name_as_field_does() -> None:
+    """The hot paths read an object once through fields_of: it must answer as field() does, for every shape."""
+
+    class WithProperty:
+        def __init__(self) -> None:
+            self.prompt_tokens = 1
+
+        @property
+        def cost(self) -> float:
+            return 0.5
+
+    class Slotted:
+        __slots__ = ("prompt_tokens",)
+
+        def __init__(self) -> None:
+            self.prompt_tokens = 1
+
+    for obj in (Extra(prompt_tokens=1, cost=0.5), Extra(prompt_tokens=1), Ignored(prompt_tokens=1),
+                {"prompt_tokens": 1, "cost": 0.5}, SimpleNamespace(prompt_tokens=1), WithProperty(), Slotted(), None):
+        fields = fields_of(obj)
+        for name in ("prompt_tokens", "cost", "missing"):
+            assert fields.get(name) == field(obj, name), (obj, name)
+            assert (fields[name] if name in fields else None) == field(obj, name), (obj, name)  # noqa: SIM401
 
 
 def test_usage_maps_sum_alternatives_and_ignore_what_is_not_a_count() -> None:

@@ -93,6 +93,8 @@ class Attribution:
         self.baggage_keys = tuple(baggage_keys)
         self._seen: dict[str, set[str]] = {key: set() for key in self.metric_keys}
         self._lock = threading.Lock()
+        if not self.baggage_keys:  # every call asks: without baggage keys it is the ContextVar's value, read in C
+            self.span_attributes = _current.get  # type: ignore[method-assign]
 
     def span_attributes(self) -> Mapping[str, str]:
         """Every attribution key in force, baggage first so explicit attributes win."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from contextvars import ContextVar, Token
 from typing import Any
@@ -44,13 +45,15 @@ def request_attributes(kwargs: Mapping[str, Any], params: Iterable[tuple[str, st
     """Span attributes of the request parameters the caller set (``params``: keyword -> attribute name),
     plus the stop sequences (a string or a list) found under ``stop_param``. Sentinels and bools are skipped."""
     attrs: dict[str, Any] = {}
-    for param, name in params:
-        value = kwargs.get(param)
-        if given(value) and isinstance(value, (int, float, str)) and not isinstance(value, bool):
-            attrs[name] = value
-    stop = kwargs.get(stop_param) if stop_param else None
-    if given(stop) and isinstance(stop, (str, list, tuple)):
-        attrs[REQUEST_STOP_SEQUENCES] = [stop] if isinstance(stop, str) else [str(s) for s in stop]
+    for param, name in params:  # ``in`` first: most calls set none of them, and a lookup is no function call
+        if param in kwargs:
+            value = kwargs[param]
+            if isinstance(value, (int, float, str)) and value.__class__ is not bool:  # no sentinel is either
+                attrs[name] = value
+    if stop_param and stop_param in kwargs:
+        stop = kwargs[stop_param]
+        if given(stop) and isinstance(stop, (str, list, tuple)):
+            attrs[REQUEST_STOP_SEQUENCES] = [stop] if isinstance(stop, str) else [str(s) for s in stop]
     return attrs
 
 
@@ -104,7 +107,7 @@ class Adapter:
 
 
 class _CallObserver:
-    __slots__ = ("adapter", "call", "ended", "nesting", "state", "telemetry", "ticket")
+    __slots__ = ("adapter", "call", "ended", "ends_stream", "nesting", "read_item", "state", "telemetry", "ticket")
     nesting: Token[bool] | None
 
     def __init__(self, telemetry: Telemetry, adapter: Adapter, call: CallRecord, state: Any) -> None:
@@ -115,11 +118,17 @@ class _CallObserver:
         self.ended = False
         self.nesting = _IN_CALL.set(True)  # reset by detach(), when the SDK call returns
         self.ticket: Ticket | None = None  # the call's budget reservation, if a budget applies
+        # on_item runs for every streamed item: the adapter's bound methods looked up once, and no ends_stream
+        # call per item for the adapters that keep the default (no item ends their streams)
+        self.read_item = adapter.read_item
+        self.ends_stream = None if type(adapter).ends_stream is Adapter.ends_stream else adapter.ends_stream
 
     def on_item(self, item: Any) -> bool:
-        self.call.mark_first_chunk()
-        shown = self.adapter.read_item(self.call, item, self.state)
-        if self.adapter.ends_stream(item):
+        call = self.call
+        if call.first_chunk is None:
+            call.first_chunk = time.perf_counter()
+        shown = self.read_item(call, item, self.state)
+        if self.ends_stream is not None and self.ends_stream(item):
             self.on_end(None)
         return shown
 
@@ -209,23 +218,32 @@ class _Runtime:
 RUNTIME = _Runtime()
 
 
+# result class -> whether it is a parsed (pydantic) result with nothing more to come; the SDKs have a few dozen
+_PARSED: dict[type, bool] = {}
+
+
 def _wrap_result(result: Any, observer: _CallObserver, is_async: bool = False) -> Any:
     """Hand the caller the SDK's own result (or a transparent proxy when more is still to come).
 
     ``is_async``: the call was a coroutine; it decides for a stream that iterates both ways (LiteLLM's
     ``CustomStreamWrapper`` has ``__next__`` and ``__anext__``, and no ``close()``)."""
     cls = type(result)
-    if observer.call.streaming and callable(getattr(result, "__next__", None)) \
-            and callable(getattr(result, "__anext__", None)):
-        return (AsyncStreamProxy if is_async else SyncStreamProxy)(result, observer)
-    if hasattr(cls, "model_fields") and not hasattr(cls, "close"):
+    parsed = _PARSED.get(cls)
+    if parsed is None:
+        parsed = hasattr(cls, "model_fields") and not hasattr(cls, "close")
+        if len(_PARSED) < 1024:  # bounded: classes made at run time must not grow it forever
+            _PARSED[cls] = parsed
+    if parsed:
         # a parsed (pydantic) result, the common case: nothing more to come. Checked on the class first because
         # a pydantic model answers the missing attributes looked up below slowly.
         try:
-            observer.on_result(result)
+            observer.adapter.read_result(observer.call, result)  # on_result, inlined (every call)
         finally:
             observer.on_end(None)
         return result
+    if observer.call.streaming and callable(getattr(result, "__next__", None)) \
+            and callable(getattr(result, "__anext__", None)):
+        return (AsyncStreamProxy if is_async else SyncStreamProxy)(result, observer)
     # Looked up on the instance, not the class: a peer instrumentation's proxy of the SDK stream counts too.
     # A stream is an iterator that can be closed, or any iterator a streamed call returns (mistralai 2.0's
     # EventStream has no close()).
@@ -294,11 +312,20 @@ def _start(telemetry: Telemetry, adapter: Adapter, prepared: Prepared) -> _CallO
 
 def _begin(instrumentor: LLMCostInstrumentor, adapter: Adapter, instance: Any, args: tuple[Any, ...],
            kwargs: dict[str, Any]) -> tuple[_CallObserver, dict[str, Any]] | None:
-    found = _prepare(instrumentor, adapter, instance, args, kwargs)
-    if found is None:
+    # _prepare and _start, inlined (every call)
+    telemetry = RUNTIME.telemetry
+    if telemetry is None or not instrumentor.is_instrumented_by_opentelemetry or _IN_CALL.get():
         return None
     try:
-        return _start(found[0], adapter, found[1]), found[1].kwargs
+        prepared = adapter.prepare(instance, args, kwargs)
+    except Exception:
+        logger.debug("otel-llm-cost: could not read a request", exc_info=True)
+        return None
+    if prepared is None:
+        return None
+    try:
+        call = telemetry.start(prepared.call, prepared.request_attributes)
+        return _CallObserver(telemetry, adapter, call, prepared.state), prepared.kwargs
     except Exception:
         logger.debug("otel-llm-cost: could not start a call record", exc_info=True)
         return None

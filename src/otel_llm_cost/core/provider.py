@@ -7,12 +7,13 @@ from __future__ import annotations
 import contextlib
 import weakref
 from collections.abc import Callable, Collection
+from operator import attrgetter
 from typing import Any
 from urllib.parse import urlsplit
 
 from .calls import Adapter, LLMCostInstrumentor, Prepared, Target, client_factory_wrapper, request_attributes
 from .contract import ACCUMULATE, ClientFactory, ProviderRule, ProviderSpec, Reads, RequestMap, Server, UsageMap
-from .reading import compile_first, compile_path, field, given, whole
+from .reading import compile_first, compile_path, fields_of, given, whole
 from .telemetry import REQUEST_CHOICE_COUNT, CallRecord
 from .usage import USAGE_FIELDS, Usage
 
@@ -40,13 +41,25 @@ class EndpointLookup:
         self.rule = rule
         self.client = None if server.client is None else (
             (lambda instance: instance) if server.client == "" else compile_first(server.client))
+        # one attribute of the resource (every call): read in C; where absent, by the path reader
+        attr = _one_step(server.client)
+        self.attr = attrgetter(attr) if attr else None
         self.base_url = server.base_url if callable(server.base_url) else compile_path(server.base_url)
-        self.cache: weakref.WeakKeyDictionary[Any, Endpoint] = weakref.WeakKeyDictionary()
+        # a WeakKeyDictionary made by hand: its get() is a Python call on every call, a dict's is not. Weak
+        # references hash and compare as their client while it lives; a dropped client's entry is removed.
+        self.cache: dict[weakref.ref[Any], Endpoint] = {}
 
     def __call__(self, instance: Any) -> Endpoint:
-        client = None if self.client is None else self.client(instance)
+        client = None
+        if self.attr is not None:
+            try:
+                client = self.attr(instance)
+            except AttributeError:
+                client = self.client(instance)  # type: ignore[misc]
+        elif self.client is not None:
+            client = self.client(instance)
         try:
-            found = self.cache.get(client)
+            found = self.cache.get(weakref.ref(client))
         except TypeError:  # None, not weak-referenceable or unhashable: read it every time
             found = None
         if found is not None:
@@ -54,8 +67,12 @@ class EndpointLookup:
         host, port = (None, None) if client is None else server_address(self.base_url(client))
         found = (self.rule(client, host, port), host, port)
         with contextlib.suppress(TypeError):
-            self.cache[client] = found
+            self.cache[weakref.ref(client, self._forget)] = found
         return found
+
+    def _forget(self, ref: weakref.ref[Any]) -> None:
+        """A client was dropped: its entry goes with it."""
+        self.cache.pop(ref, None)
 
 
 _SLOTS = ("input", "output", "cache_read", "cache_write", "cache_write_1h", "reasoning", "input_audio",
@@ -100,26 +117,40 @@ class UsageReader:
         return found
 
     def __call__(self, usage: Any) -> tuple[Usage | None, float | None]:
-        objects = [usage]
-        for parent, name in self.steps:
-            obj = objects[parent]
-            objects.append(None if obj is None else field(obj, name))
+        # Each object on the way is looked at once (``fields_of``: a pydantic model's own __dict__), and every
+        # count is then a dict lookup: this runs on every call, and a count per ``field()`` cost a dozen calls.
+        views: list[Any] = [None] * (len(self.steps) + 1)
+        views[0] = fields_of(usage)
+        for i, (parent, name) in enumerate(self.steps, 1):
+            view = views[parent]
+            if view is not None:
+                obj = view[name] if name in view else None  # noqa: SIM401 (a dict: no call at all)
+                if obj is not None:
+                    views[i] = fields_of(obj)
         counts = {}
         for name, alternatives in self.counts:
-            if len(alternatives) == 1:  # the common case, inlined: this runs on every call
-                index, leaf = alternatives[0]
-                obj = objects[index]
-                value = None if obj is None else field(obj, leaf)
-            else:
-                value = _first(objects, alternatives)
-            if value.__class__ is int:
-                counts[name] = value
-            elif self.floats and value.__class__ is float and value.is_integer():
-                counts[name] = int(value)
+            for index, leaf in alternatives:
+                view = views[index]
+                if view is not None:
+                    value = view[leaf] if leaf in view else None  # noqa: SIM401
+                    if value is not None:
+                        if value.__class__ is int:
+                            counts[name] = value
+                        elif self.floats and value.__class__ is float and value.is_integer():
+                            counts[name] = int(value)  # Cohere's SDK types every count as a float
+                        break
         for total, extra in self.plus:
             if total in counts:
-                counts[total] += sum(self._whole(_first(objects, alternatives)) or 0 for alternatives in extra)
-        cost = None if self.cost is None else _money(_first(objects, self.cost))
+                counts[total] += sum(self._whole(_first(views, alternatives)) or 0 for alternatives in extra)
+        cost_at = self.cost
+        if cost_at is None:
+            reported = None
+        elif len(cost_at) == 1:  # the common case, inlined (every call)
+            view = views[cost_at[0][0]]
+            reported = None if view is None else view.get(cost_at[0][1])
+        else:
+            reported = _first(views, cost_at)
+        cost = None if reported is None else _money(reported)
         return (Usage(**counts) if counts else None), cost
 
     def _whole(self, value: Any) -> int | None:
@@ -128,11 +159,11 @@ class UsageReader:
         return whole(value)
 
 
-def _first(objects: list[Any], alternatives: tuple[tuple[int, str], ...]) -> Any:
+def _first(views: list[Any], alternatives: tuple[tuple[int, str], ...]) -> Any:
     for index, name in alternatives:
-        obj = objects[index]
-        if obj is not None:
-            value = field(obj, name)
+        view = views[index]
+        if view is not None:
+            value = view.get(name)
             if value is not None:
                 return value
     return None
@@ -163,35 +194,48 @@ class ResultReader:
         self.accumulate = reads.merge == ACCUMULATE
         self.duration = compile_first(reads.duration)
         self.duration_unit = reads.duration_unit
-        # The common shapes, read without a reader call on every streamed item: a one-step model path and
-        # usage path, and a finish path projecting one field of a list ("choices[].finish_reason").
+        # The common shapes, read from the object's fields (``fields_of``) with no reader call, on every result
+        # and every streamed item: one-step model, id, tier and usage paths, and a finish path projecting one
+        # field of a list ("choices[].finish_reason").
         self.model_name = _one_step(reads.model)
+        self.id_name = _one_step(reads.id)
+        self.tier_name = _one_step(reads.service_tier)
         self.usage_name = _one_step(reads.usage_at)
         finish = reads.finish if isinstance(reads.finish, str) else ""
         list_name, _, item_name = finish.partition("[].")
         simple = _one_step(list_name) is not None and _one_step(item_name) is not None
         self.finish_over: tuple[str, str] | None = (list_name, item_name) if simple else None
 
-    def facts(self, call: CallRecord, obj: Any, streamed: bool) -> None:
+    def facts(self, call: CallRecord, obj: Any, streamed: bool, view: Any = None) -> None:
         """Model, id, finish reasons (and, of a complete result, the tier). A stream names its model and id on
-        every item: they are read until known; its finish reasons add up."""
+        every item: they are read until known; its finish reasons add up. ``view``: ``fields_of(obj)``."""
+        if view is None:
+            view = fields_of(obj)
+        # ``view[name] if name in view``: the same as ``view.get(name)``, with no call for a dict (every result)
         if self.model is not None and (call.response_model is None or not streamed):
-            model = field(obj, self.model_name) if self.model_name else self.model(obj)
+            name = self.model_name
+            model = (view[name] if name in view else None) if name else self.model(obj)  # noqa: SIM401
             if model.__class__ is str and model:
                 call.response_model = model
         if self.id is not None and call.response_id is None:
-            rid = self.id(obj)
+            name = self.id_name
+            rid = (view[name] if name in view else None) if name else self.id(obj)  # noqa: SIM401
             if rid.__class__ is str and rid:
                 call.response_id = rid
         if self.tier is not None and not streamed:  # a stream's tier: read with its usage (usage_of)
-            self._tier(call, obj)
+            name = self.tier_name
+            tier = (view[name] if name in view else None) if name else self.tier(obj)  # noqa: SIM401
+            if isinstance(tier, str) and tier:
+                call.service_tier = tier
         if self.duration is not None and not streamed:  # a stream's: read by item()
             self._duration(call, obj)
         if self.finish_over is not None:
-            items = field(obj, self.finish_over[0])
+            name = self.finish_over[0]
+            items = view[name] if name in view else None  # noqa: SIM401
             if items.__class__ is not list:
                 return
-            reasons = [str(r) for item in items if (r := field(item, self.finish_over[1]))]
+            item_name = self.finish_over[1]
+            reasons = [str(r) for item in items if (r := fields_of(item).get(item_name))]
         elif self.finish is not None:
             found = self.finish(obj)  # a reason, a list of them, or whatever a broken answer holds there
             if isinstance(found, str):
@@ -203,32 +247,39 @@ class ResultReader:
         if reasons:
             call.finish_reasons = [*(call.finish_reasons or ()), *reasons] if streamed else reasons
 
-    def item(self, call: CallRecord, obj: Any) -> bool:
+    def item(self, call: CallRecord, obj: Any, view: Any = None) -> bool:
         """One streamed item: ``facts`` and ``usage_of`` in one pass (this runs for every chunk of every stream);
-        True when it carried usage."""
+        True when it carried usage. ``view``: ``fields_of(obj)``, when the caller has it already."""
+        if view is None:
+            view = fields_of(obj)
         if call.response_model is None and self.model is not None:
-            model = field(obj, self.model_name) if self.model_name else self.model(obj)
+            model = view.get(self.model_name) if self.model_name else self.model(obj)
             if model.__class__ is str and model:
                 call.response_model = model
         if call.response_id is None and self.id is not None:
-            rid = self.id(obj)
+            rid = view.get(self.id_name) if self.id_name else self.id(obj)
             if rid.__class__ is str and rid:
                 call.response_id = rid
         over = self.finish_over
         if over is not None:
-            entries = field(obj, over[0])
+            entries = view.get(over[0])
             if entries.__class__ is list:
+                name = over[1]
                 for entry in entries:
-                    reason = field(entry, over[1])
+                    try:  # a model's field, read with no call (every chunk); else as field() reads it
+                        fields = entry.__dict__
+                        reason = fields[name] if name in fields else fields_of(entry).get(name)
+                    except AttributeError:
+                        reason = fields_of(entry).get(name)
                     if reason:
                         call.finish_reasons = [*(call.finish_reasons or ()), str(reason)]
         elif self.finish is not None:
-            self.facts(call, obj, streamed=True)
+            self.facts(call, obj, True, view)
         if self.duration is not None:
             self._duration(call, obj)
-        if self.usage_name is not None:
-            return field(obj, self.usage_name) is not None and self.usage_of(call, obj, streamed=True)
-        return self.usage_of(call, obj, streamed=True)
+        if self.usage_name is not None and view.get(self.usage_name) is None:
+            return False
+        return self.usage_of(call, obj, True, view)
 
     def _duration(self, call: CallRecord, obj: Any) -> None:
         """The server-reported duration, in seconds (a stream reports it on its last item)."""
@@ -236,20 +287,22 @@ class ResultReader:
         if value is not None and 0 <= value < float("inf"):
             call.server_duration = value * self.duration_unit
 
-    def _tier(self, call: CallRecord, obj: Any) -> None:
-        if self.tier is not None and isinstance(tier := self.tier(obj), str) and tier:
-            call.service_tier = tier
+    def _tier(self, call: CallRecord, obj: Any, view: Any) -> None:
+        if self.tier is not None:
+            tier = view.get(self.tier_name) if self.tier_name else self.tier(obj)
+            if isinstance(tier, str) and tier:
+                call.service_tier = tier
 
-    def usage_of(self, call: CallRecord, obj: Any, streamed: bool) -> bool:
+    def usage_of(self, call: CallRecord, obj: Any, streamed: bool, view: Any = None) -> bool:
         """Read the usage ``obj`` carries (True when it carries one); in a stream, also the tier that served it."""
         if self.usage_name is not None:
-            found = field(obj, self.usage_name)
+            found = (fields_of(obj) if view is None else view).get(self.usage_name)
         else:
             found = self.usage_at(obj) if self.usage_at is not None else None
         if found is None:
             return False
         if streamed:
-            self._tier(call, obj)
+            self._tier(call, obj, fields_of(obj) if view is None else view)
         usage, cost = self.usage(found)
         if self.billed is not None:
             billed = self.billed(found)[0]
@@ -293,10 +346,10 @@ class RequestReader:
         provider, host, port = self.endpoint(instance)
         model = kwargs.get(spec.model)
         if streaming is None:
-            streaming = spec.stream is not None and kwargs.get(spec.stream) is True
+            streaming = spec.stream is not None and spec.stream in kwargs and kwargs[spec.stream] is True
         call = CallRecord(operation, provider, model if isinstance(model, str) else None, host, port, streaming)
-        if spec.service_tier is not None:
-            tier = kwargs.get(spec.service_tier)
+        if spec.service_tier is not None and spec.service_tier in kwargs:
+            tier = kwargs[spec.service_tier]
             if given(tier) and isinstance(tier, str) and tier not in spec.tier_unset:
                 call.service_tier = tier
         return call
@@ -304,8 +357,8 @@ class RequestReader:
     def attributes(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         spec = self.spec
         attrs = request_attributes(kwargs, spec.params, spec.stop)
-        if spec.choice_count is not None:
-            n = kwargs.get(spec.choice_count)
+        if spec.choice_count is not None and spec.choice_count in kwargs:
+            n = kwargs[spec.choice_count]
             if given(n) and isinstance(n, int) and not isinstance(n, bool) and n != 1:
                 attrs[REQUEST_CHOICE_COUNT] = n
         return attrs
@@ -331,8 +384,9 @@ class SpecAdapter(Adapter):
         return Prepared(call, kwargs, self.request.attributes(kwargs))
 
     def read_result(self, call: CallRecord, result: Any) -> None:
-        self.result.facts(call, result, streamed=False)
-        self.result.usage_of(call, result, streamed=False)
+        view = fields_of(result)
+        self.result.facts(call, result, False, view)
+        self.result.usage_of(call, result, False, view)
 
     def read_item(self, call: CallRecord, item: Any, state: Any) -> bool:
         self.items.item(call, item)

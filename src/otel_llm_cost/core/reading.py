@@ -40,6 +40,41 @@ def field(obj: Any, name: str) -> Any:
     return getattr(obj, name, None)
 
 
+class _Fields:
+    """``field()`` of one object behind a mapping's ``get``: for objects whose fields are not one dict."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+    def get(self, name: str) -> Any:
+        return field(self.obj, name)
+
+    def __contains__(self, name: str) -> bool:  # ``view[name] if name in view else None`` is ``get`` too
+        return True
+
+    __getitem__ = get
+
+
+def fields_of(obj: Any) -> Mapping[str, Any] | _Fields:
+    """Something whose ``get(name)`` is ``field(obj, name)``: for a pydantic model (every SDK response), its
+    ``__dict__`` itself (with its extras, when it has any), read with no function call of ours per field; a
+    mapping as it is. Read several facts of one object through it (one lookup per fact, not a ``field()``).
+    Attribute syntax, not ``getattr``: no call at all for a model."""
+    try:
+        fields = obj.__dict__
+    except AttributeError:
+        return obj if isinstance(obj, Mapping) else _Fields(obj)
+    try:
+        extra = obj.__pydantic_extra__  # a pydantic v2 model: its fields are all in __dict__, extras beside
+    except AttributeError:
+        return _Fields(obj)  # another object: missing keys may be properties or class attributes
+    if not extra:
+        return fields if fields.__class__ is dict else _Fields(obj)
+    return {**extra, **fields}
+
+
 def compile_path(path: str) -> Reader:
     """A reader for ``a.b.c`` (None as soon as a step is missing); ``a[].b`` reads ``b`` of every item of the
     list ``a`` and gives the list of those that are present (empty when none). One-step paths and projections

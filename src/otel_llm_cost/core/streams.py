@@ -46,14 +46,6 @@ def _nest(observer: Observer) -> Any:
     return None if nest is None else nest()
 
 
-def _safe_item(observer: Observer, item: Any) -> bool:
-    try:
-        return observer.on_item(item)
-    except Exception:
-        logger.debug("otel-llm-cost: observing a stream item failed", exc_info=True)
-        return True
-
-
 def _not_a_context_manager(stream: Any) -> None:
     """Raise what ``with stream:`` raises for a stream that is no context manager (a generator, as Ollama's):
     the statement itself is run on it, so the error is the interpreter's own, whatever its version."""
@@ -93,7 +85,9 @@ class SyncStreamProxy(_Finisher, _Proxy):
         super().__init__(wrapped)
         self._self_observer = observer
         self._self_done = False
-        self._self_items: Any = wrapped if callable(getattr(wrapped, "__next__", None)) else None
+        # the stream's own step, bound once: one call per item (``next()`` on it would be two)
+        step = getattr(wrapped, "__next__", None)
+        self._self_next: Any = step if callable(step) else None
 
     def __iter__(self) -> SyncStreamProxy:
         return self
@@ -102,9 +96,9 @@ class SyncStreamProxy(_Finisher, _Proxy):
         while True:
             nesting = _nest(self._self_observer)
             try:
-                if self._self_items is None:
-                    self._self_items = iter(self.__wrapped__)
-                item = next(self._self_items)
+                if self._self_next is None:
+                    self._self_next = iter(self.__wrapped__).__next__
+                item = self._self_next()
             except StopIteration:
                 self._self_end(None)
                 raise
@@ -114,7 +108,11 @@ class SyncStreamProxy(_Finisher, _Proxy):
             finally:
                 if nesting is not None:
                     self._self_observer.unnest(nesting)  # type: ignore[attr-defined]
-            if _safe_item(self._self_observer, item):
+            try:  # an observer failure never reaches the caller: the item is shown
+                if self._self_observer.on_item(item):
+                    return item
+            except Exception:
+                logger.debug("otel-llm-cost: observing a stream item failed", exc_info=True)
                 return item
 
     def __enter__(self) -> SyncStreamProxy:
@@ -167,7 +165,11 @@ class AsyncStreamProxy(_Finisher, _Proxy):
             finally:
                 if nesting is not None:
                     self._self_observer.unnest(nesting)  # type: ignore[attr-defined]
-            if _safe_item(self._self_observer, item):
+            try:  # an observer failure never reaches the caller: the item is shown
+                if self._self_observer.on_item(item):
+                    return item
+            except Exception:
+                logger.debug("otel-llm-cost: observing a stream item failed", exc_info=True)
                 return item
 
     async def __aenter__(self) -> AsyncStreamProxy:

@@ -15,6 +15,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
+from operator import attrgetter
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -226,10 +227,9 @@ _TOTALS: weakref.WeakKeyDictionary[Any, CounterTotals] = weakref.WeakKeyDictiona
 _TOTALS_LOCK = threading.Lock()
 
 
-def _peer_genai_span() -> trace.Span | None:
-    """The current span when another instrumentation (official genai-*, OpenLLMetry) already opened a GenAI
+def _peer_genai_span(span: trace.Span) -> trace.Span | None:
+    """The current ``span`` when another instrumentation (official genai-*, OpenLLMetry) already opened a GenAI
     span for this very call: we then enrich it instead of adding a second span and second token metrics."""
-    span = trace.get_current_span()
     if not span.is_recording():
         return None
     attrs = getattr(span, "attributes", None)
@@ -286,21 +286,25 @@ class Telemetry:
             attrs[REQUEST_STREAM] = True
         if request_attributes:
             attrs.update(request_attributes)
-        attrs.update(call.attribution)
-        peer = _peer_genai_span()
+        if call.attribution:
+            attrs.update(call.attribution)
+        parent = otel_context.get_current()  # read once: for the peer check, the span's parent and its context
+        current = trace.get_current_span(parent)
+        peer = _peer_genai_span(current) if current.is_recording() else None
         if peer is not None:
             call.span, call.peer_span = peer, True
             peer.set_attributes(call.attribution)
         else:
             name = f"{call.operation} {call.request_model}" if call.request_model else call.operation
-            call.span = self.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attrs)
-            call._context_token = otel_context.attach(trace.set_span_in_context(call.span))
+            call.span = self.tracer.start_span(name, context=parent, kind=SpanKind.CLIENT, attributes=attrs)
+            call._context_token = otel_context.attach(trace.set_span_in_context(call.span, parent))
         base: dict[str, Any] = {OPERATION: call.operation, PROVIDER: call.provider}
         if call.request_model:
             base[REQUEST_MODEL] = call.request_model
         if call.server_address:
             base[SERVER_ADDRESS] = call.server_address
-        base.update(self.attribution.metric_attributes(call.attribution))
+        if call.attribution:
+            base.update(self.attribution.metric_attributes(call.attribution))
         call.metric_base = base
         return call
 
@@ -320,68 +324,67 @@ class Telemetry:
         """Price the call, set span attributes, record metrics and end the span; return the price (budgets
         settle to it). Never raises."""
         try:
-            return self._finish(call, error)
+            duration = time.perf_counter() - call.start_perf
+            span = call.span
+            attrs: dict[str, Any] = {}
+            metric_attrs = dict(call.metric_base)
+            if call.response_model:
+                attrs[RESPONSE_MODEL] = metric_attrs[RESPONSE_MODEL] = call.response_model
+            if call.response_id:
+                attrs[RESPONSE_ID] = call.response_id
+            if call.finish_reasons:
+                attrs[FINISH_REASONS] = call.finish_reasons
+            if call.service_tier:
+                attrs[SERVICE_TIER_BY_PROVIDER.get(call.provider, SERVICE_TIER)] = call.service_tier
+            if error is not None and call.error_type is None:
+                call.error_type = error_type(error)
+            usage = call.usage
+            result: Cost | Unpriced | None
+            billed = call.billed_usage
+            problem = None if usage is None else usage_problem(usage)
+            if problem is None and billed is not None:
+                problem = usage_problem(billed)
+            if problem is None and call.provider_cost is not None:
+                problem = _provider_cost_problem(call.provider_cost)
+            if problem is not None:  # a broken report: unpriced, and none of its counts recorded anywhere
+                usage, result = None, Unpriced(INVALID_USAGE, problem)
+                self._warn_invalid(call, problem)
+            else:
+                if usage is not None:  # _usage_attributes, inlined (every call)
+                    for name, value in zip(_USAGE_ATTRIBUTES, _usage_counts(usage), strict=True):
+                        if value is not None and value.__class__ is int and value >= 0:
+                            attrs[name] = value
+                result = self._price(call, usage if billed is None else billed, duration)
+            if isinstance(result, Cost):
+                attrs[COST_AMOUNT] = result.total
+                attrs[COST_CURRENCY] = result.currency
+                attrs[COST_SOURCE] = result.source
+                attrs[PRICE_TABLE] = result.price_table
+                if result.price_source:
+                    attrs[PRICE_SOURCE] = result.price_source
+                for part, name in COST_PARTS.items():
+                    attrs[name] = getattr(result, part)
+            elif result is not None:
+                attrs[UNPRICED_REASON] = result.reason
+            if call.first_chunk is not None:
+                attrs[TIME_TO_FIRST_CHUNK] = call.first_chunk - call.start_perf
+            if call.error_type:
+                attrs[ERROR_TYPE] = call.error_type
+            span.set_attributes(attrs)
+            if call.error_type:
+                span.set_status(Status(StatusCode.ERROR, str(error) if error is not None else call.error_type))
+            self._record_metrics(call, metric_attrs, usage, result, duration)
+            if call.trackers:  # the same usage and result as the metrics: a tracker always agrees with them
+                record_spend(call.trackers, call.provider, call.request_model or call.response_model, call.attribution,
+                             call.error_type is not None, usage, result)
+            if not call.peer_span:
+                span.end()
+            return result
         except Exception:
             logger.debug("otel-llm-cost: recording a call failed", exc_info=True)
             if not call.peer_span:
                 call.span.end()
             return None
-
-    def _finish(self, call: CallRecord, error: BaseException | None) -> Cost | Unpriced | None:
-        duration = time.perf_counter() - call.start_perf
-        span = call.span
-        attrs: dict[str, Any] = {}
-        metric_attrs = dict(call.metric_base)
-        if call.response_model:
-            attrs[RESPONSE_MODEL] = metric_attrs[RESPONSE_MODEL] = call.response_model
-        if call.response_id:
-            attrs[RESPONSE_ID] = call.response_id
-        if call.finish_reasons:
-            attrs[FINISH_REASONS] = call.finish_reasons
-        if call.service_tier:
-            attrs[SERVICE_TIER_BY_PROVIDER.get(call.provider, SERVICE_TIER)] = call.service_tier
-        if error is not None and call.error_type is None:
-            call.error_type = error_type(error)
-        usage = call.usage
-        result: Cost | Unpriced | None
-        billed = call.billed_usage
-        problem = None if usage is None else usage_problem(usage)
-        if problem is None and billed is not None:
-            problem = usage_problem(billed)
-        if problem is None and call.provider_cost is not None:
-            problem = _provider_cost_problem(call.provider_cost)
-        if problem is not None:  # a broken report: unpriced, and none of its counts recorded anywhere
-            usage, result = None, Unpriced(INVALID_USAGE, problem)
-            self._warn_invalid(call, problem)
-        else:
-            if usage is not None:
-                _usage_attributes(usage, attrs)
-            result = self._price(call, usage if billed is None else billed, duration)
-        if isinstance(result, Cost):
-            attrs[COST_AMOUNT] = result.total
-            attrs[COST_CURRENCY] = result.currency
-            attrs[COST_SOURCE] = result.source
-            attrs[PRICE_TABLE] = result.price_table
-            if result.price_source:
-                attrs[PRICE_SOURCE] = result.price_source
-            for part, name in COST_PARTS.items():
-                attrs[name] = getattr(result, part)
-        elif result is not None:
-            attrs[UNPRICED_REASON] = result.reason
-        if call.first_chunk is not None:
-            attrs[TIME_TO_FIRST_CHUNK] = call.first_chunk - call.start_perf
-        if call.error_type:
-            attrs[ERROR_TYPE] = call.error_type
-        span.set_attributes(attrs)
-        if call.error_type:
-            span.set_status(Status(StatusCode.ERROR, str(error) if error is not None else call.error_type))
-        self._record_metrics(call, metric_attrs, usage, result, duration)
-        if call.trackers:  # the same usage and result as the metrics: a tracker always agrees with them
-            record_spend(call.trackers, call.provider, call.request_model or call.response_model, call.attribution,
-                         call.error_type is not None, usage, result)
-        if not call.peer_span:
-            span.end()
-        return result
 
     def _warn_invalid(self, call: CallRecord, problem: str) -> None:
         """Say once per (provider, model, problem) that a response's usage was invalid and not recorded."""
@@ -423,10 +426,11 @@ class Telemetry:
         key: _Key = tuple(attrs.items())
         increments: list[tuple[str, _Key, float]] = []
         if usage is not None:
-            for field, name in TOKEN_COUNTERS.items():
-                value = getattr(usage, field)
+            for field, name, value in zip(TOKEN_COUNTERS, TOKEN_COUNTERS.values(), _token_counts(usage), strict=True):
                 if value and value > 0:
-                    increments.append((name, (*key, (TOKEN_MODALITY, _modality(usage, field))), value))
+                    modality = _modality(usage, field) if field == "input_tokens" and (
+                        usage.input_audio_tokens or usage.input_image_tokens) else "text"
+                    increments.append((name, (*key, (TOKEN_MODALITY, modality)), value))
         if isinstance(result, Cost):
             for part, value in result.parts().items():
                 if value:
@@ -453,6 +457,9 @@ def _provider_cost_problem(cost: float) -> str | None:
     return f"the provider-reported cost is out of range (0 to {MAX_CALL_COST_USD:g} USD): {cost!r}"
 
 
+_token_counts = attrgetter(*TOKEN_COUNTERS)  # the counted fields in one C call (every call)
+
+
 def _modality(usage: Usage, field: str) -> str:
     """Text unless the call reported only audio or image tokens in that direction."""
     if field == "input_tokens" and usage.input_tokens and (usage.input_audio_tokens or usage.input_image_tokens):
@@ -461,12 +468,10 @@ def _modality(usage: Usage, field: str) -> str:
     return "text"
 
 
-def _usage_attributes(usage: Usage, attrs: dict[str, Any]) -> None:
-    for name, value in ((INPUT_TOKENS, usage.input_tokens), (OUTPUT_TOKENS, usage.output_tokens),
-                        (CACHE_READ_TOKENS, usage.cache_read_tokens), (CACHE_WRITE_TOKENS, usage.cache_write_tokens),
-                        (REASONING_TOKENS, usage.reasoning_tokens)):
-        if value is not None and value.__class__ is int and value >= 0:
-            attrs[name] = value
+# the span's usage attributes and the Usage fields they show, read in one C call (every call)
+_USAGE_ATTRIBUTES = (INPUT_TOKENS, OUTPUT_TOKENS, CACHE_READ_TOKENS, CACHE_WRITE_TOKENS, REASONING_TOKENS)
+_usage_counts = attrgetter("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+                           "reasoning_tokens")
 
 
 def error_type(error: BaseException) -> str:

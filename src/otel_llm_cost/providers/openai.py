@@ -14,7 +14,7 @@ from ..core import telemetry as names
 from ..core.calls import RUNTIME, Adapter, LLMCostInstrumentor, Prepared, logger, mark_ours
 from ..core.contract import ByHost, ProviderSpec, Reads, RequestMap, Surface, UsageMap
 from ..core.provider import SpecAdapter, SpecInstrumentor
-from ..core.reading import field, given
+from ..core.reading import field, fields_of, given
 from ..core.streams import end_stream
 from ..core.telemetry import CallRecord
 
@@ -90,10 +90,11 @@ class ChatAdapter(SpecAdapter):
         return prepared
 
     def read_item(self, call: CallRecord, item: Any, state: Any) -> bool:
-        self.items.item(call, item)
+        view = fields_of(item)  # read once for both (every chunk)
+        self.items.item(call, item, view)
         if state is not True:
             return True
-        return _without_asked_usage(item, field(item, "choices"), field(item, "usage"), bool(call.finish_reasons))
+        return _without_asked_usage(item, view.get("choices"), view.get("usage"), bool(call.finish_reasons))
 
 
 def _without_asked_usage(item: Any, choices: Any, usage: Any, finished: bool) -> bool:
@@ -104,8 +105,11 @@ def _without_asked_usage(item: Any, choices: Any, usage: Any, finished: bool) ->
     other chunk the ``usage`` the API then writes (``null``, or the counts on the last content chunk): the caller
     gets the chunk as unasked, ``model_dump(exclude_unset=True)`` included. Read before, by ``read_item``.
     """
-    fields_set = getattr(item, "__pydantic_fields_set__", None)
-    if not isinstance(fields_set, set) or "usage" not in fields_set:
+    try:  # every chunk: attribute syntax, no call
+        fields_set = item.__pydantic_fields_set__
+    except AttributeError:
+        return True
+    if fields_set.__class__ is not set or "usage" not in fields_set:
         return True
     if not choices and (usage is not None or finished) and not getattr(item, "__pydantic_extra__", None):
         return False  # the usage chunk we asked for (an Azure prompt_filter_results chunk has extras: kept)
