@@ -24,7 +24,7 @@ def test_every_correction_is_dated_sourced_and_explained() -> None:
         assert c.source.startswith("https://") and len(c.note) > 20, c
         assert c.effective.tzinfo is not None and c.effective.year >= 2023, c
         entry = next(m for m in table.providers[c.provider].models if m.id == c.model)
-        rows = [row for when, _, row in entry.variants if tuple(sorted(when.items())) == c.variant] if c.variant \
+        rows = [row for when, _, row, _ in entry.variants if tuple(sorted(when.items())) == c.variant] if c.variant \
             else [row for _, row in entry.history]
         assert "correction" in [row.source for row in rows], \
             f"{c.provider}/{c.model}: the bundled table lacks its correction"
