@@ -35,7 +35,7 @@ from ..core.reading import field, whole
 from ..core.streams import AsyncStreamProxy, SyncStreamProxy
 from ..core.telemetry import CallRecord, Telemetry
 from ..core.usage import Usage
-from ..pricing.book import service_tier_context
+from ..pricing.book import price_context
 
 _NATIVE_SWITCH = "ANTHROPIC_OPEN_TELEMETRY"
 # Every 2.x client has ``_gen_ai_provider_name``; for one that does not, its class name says (AnthropicAWS,
@@ -43,8 +43,6 @@ _NATIVE_SWITCH = "ANTHROPIC_OPEN_TELEMETRY"
 _PROVIDER = ClientAttr("_gen_ai_provider_name", "anthropic", by_class=(("Bedrock", "aws.bedrock"),
                                                                          ("Vertex", "gcp.vertex_ai")))
 # anthropic 2.x has no sampling parameters (temperature, top_p, top_k) any more
-# usage.inference_geo values billed at the standard rate ("not_available": a model without data residency)
-_STANDARD_GEOS = frozenset(("global", "not_available"))
 _REQUEST = RequestMap(params=(("max_tokens", names.REQUEST_MAX_TOKENS),), stop="stop_sequences")
 
 
@@ -125,11 +123,10 @@ class _Counts:
             call.service_tier = self.tier
         # fast mode and US-only inference are price variants of their own, together with the service tier;
         # inference_geo is the Claude API's (Bedrock and Vertex price their regions in their own rows)
-        extra = {"speed": "fast"} if self.speed == "fast" else {}
-        if self.geo and self.geo.lower() not in _STANDARD_GEOS and call.provider == "anthropic":
-            extra["inference_geo"] = self.geo.lower()
-        if extra:
-            call.price_context = {**(service_tier_context(self.tier or call.service_tier) or {}), **extra}
+        context = price_context(self.tier or call.service_tier, self.speed,
+                                self.geo if call.provider == "anthropic" else None)
+        if context is not None:
+            call.price_context = context
 
 
 def _message_facts(call: CallRecord, message: Any) -> None:
