@@ -213,3 +213,80 @@ def test_compaction_iterations_are_added(otel: Otel, fake: FakeAnthropic) -> Non
     # compaction is billed but not in the top-level counts: (1,000 + 3,000) x 5 + (200 + 400) x 25 = 35,000
     # per 1M -> 0.035 USD (the "message" iteration is already in the top-level counts)
     assert cost_of(otel) == pytest.approx(0.035, rel=1e-12)
+
+
+# US-only inference (inference_geo "us", reported in usage): 1.1x every token price for Opus 4.6, Sonnet 4.6 and
+# later (https://platform.claude.com/docs/en/build-with-claude/data-residency). Opus 4.6: $5 input, $6.25 5 min
+# write, $10 1 h write, $0.50 cache read, $25 output per 1M; web search $10 per 1000 (a fee: not multiplied).
+# 10,000 x 5 + 2,000 x 6.25 + 1,000 x 10 + 20,000 x 0.50 + 1,000 x 25 = 107,500 per 1M -> 0.1075 USD standard
+OPUS_46_STANDARD = 0.1075
+
+
+@pytest.mark.parametrize(("geo", "expected"), [
+    ("us", OPUS_46_STANDARD * 1.1),  # 0.11825 USD
+    ("global", OPUS_46_STANDARD),
+    ("not_available", OPUS_46_STANDARD),
+])
+@pytest.mark.parametrize("surface", ["plain", "stream", "stream_manager", "async_stream"])
+def test_us_only_inference_on_opus_4_6(otel: Otel, fake: FakeAnthropic, geo: str, expected: float,
+                                       surface: str) -> None:
+    fake.usage = usage(input_tokens=10_000, cache_5m=2_000, cache_1h=1_000, cache_read_input_tokens=20_000,
+                       output_tokens=1_000, inference_geo=geo)
+    kwargs: dict[str, Any] = {"model": "claude-opus-4-6", "max_tokens": 1_000, "messages": MESSAGES}
+    if geo == "us":
+        kwargs["inference_geo"] = "us"
+    if surface == "plain":
+        assert fake.client().messages.create(**kwargs).usage.inference_geo == geo
+    elif surface == "stream":
+        assert list(fake.client().messages.create(**kwargs, stream=True))[-1].type == "message_stop"
+    elif surface == "stream_manager":
+        with fake.client().messages.stream(**kwargs) as stream:
+            assert stream.get_final_message().usage.inference_geo == geo
+    else:
+        async def main() -> None:
+            result = await fake.async_client().messages.create(**kwargs, stream=True)
+            assert [e.type async for e in result][-1] == "message_stop"
+
+        asyncio.run(main())
+    assert cost_of(otel) == pytest.approx(expected, rel=1e-12)
+    if geo == "us":
+        assert fake.requests[-1][1]["inference_geo"] == "us"
+        (span,) = otel.finished()
+        # cache writes (2,000 x 6.25 + 1,000 x 10) x 1.1 = 24,750 per 1M; reads 20,000 x 0.50 x 1.1 = 11,000
+        assert span.attributes["llm_cost.cache_write"] == pytest.approx(0.02475)
+        assert span.attributes["llm_cost.cache_read"] == pytest.approx(0.011)
+
+
+@pytest.mark.parametrize(("model", "expected"), [
+    # Sonnet 4.6 $3 / $15: (10,000 x 3 + 1,000 x 15) x 1.1 = 49,500 per 1M -> 0.0495 USD
+    ("claude-sonnet-4-6", 0.0495),
+    # Sonnet 4.5 has no US-only price (the API rejects the parameter): standard 45,000 per 1M -> 0.045 USD
+    ("claude-sonnet-4-5", 0.045),
+])
+def test_us_only_inference_by_model(otel: Otel, fake: FakeAnthropic, model: str, expected: float) -> None:
+    fake.usage = usage(input_tokens=10_000, output_tokens=1_000, inference_geo="us")
+    fake.client().messages.create(model=model, max_tokens=1_000, messages=MESSAGES)
+    assert cost_of(otel) == pytest.approx(expected, rel=1e-12)
+
+
+def test_us_only_inference_stacks_with_fast_mode_and_web_search(otel: Otel, fake: FakeAnthropic) -> None:
+    fake.usage = usage(input_tokens=1_000, output_tokens=100, speed="fast", inference_geo="us",
+                       server_tool_use={"web_search_requests": 1, "web_fetch_requests": 0})
+    fake.client().messages.create(model="claude-opus-4-8", max_tokens=100, messages=MESSAGES, speed="fast",
+                                  inference_geo="us")
+    # claude-opus-4-8 fast mode $10 / $50, x 1.1: (1,000 x 10 + 100 x 50) x 1.1 = 16,500 per 1M -> 0.0165 USD,
+    # + 1 search x 10 / 1000 = 0.01 (a request fee, not multiplied)
+    assert cost_of(otel) == pytest.approx(0.0265, rel=1e-12)
+
+
+@pytest.mark.parametrize("tier_reported", [True, False])
+def test_us_only_batch_results_keep_the_batch_rate(otel: Otel, fake: FakeAnthropic, tier_reported: bool) -> None:
+    item = fake.batch_item("req-1", "claude-opus-4-6", f"msg_geo{tier_reported}", input_tokens=10_000,
+                           output_tokens=1_000)
+    item["result"]["message"]["usage"]["inference_geo"] = "us"
+    if not tier_reported:  # a result without service_tier is still a batch result
+        del item["result"]["message"]["usage"]["service_tier"]
+    fake.batch_results = [item]
+    list(fake.client().messages.batches.results("msgbatch_geo"))
+    # Opus 4.6 batch $2.50 / $12.50, x 1.1: (10,000 x 2.5 + 1,000 x 12.5) x 1.1 = 41,250 per 1M -> 0.04125 USD
+    assert cost_of(otel) == pytest.approx(0.04125, rel=1e-12)

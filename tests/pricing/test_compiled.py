@@ -54,7 +54,7 @@ def _depends_on_time(book: PriceBook, provider: str, model: str, tier: str | Non
     context = {} if resolution.via_fallback else service_tier_context(tier) or {}
     return len(resolution.entry.history) > 1 or any(
         constraint is not None and all(context.get(k) == v for k, v in when.items())
-        for when, constraint, _ in resolution.entry.variants)
+        for when, constraint, _, _ in resolution.entry.variants)
 
 
 def test_every_model_and_tier_prices_the_same_through_the_compiled_path() -> None:
@@ -144,7 +144,7 @@ def test_prices_that_change_with_time_follow_the_call_date_on_every_call(tier: s
             if tier is None:
                 starts = [c.start_date for c, _ in entry.history if c is not None and c.start_date]
             else:
-                starts = [c.start_date for when, c, _ in entry.variants
+                starts = [c.start_date for when, c, _, _ in entry.variants
                           if c is not None and c.start_date and when == {"processing": tier}]
             if not starts:
                 continue

@@ -24,7 +24,7 @@ def test_every_correction_is_dated_sourced_and_explained() -> None:
         assert c.source.startswith("https://") and len(c.note) > 20, c
         assert c.effective.tzinfo is not None and c.effective.year >= 2023, c
         entry = next(m for m in table.providers[c.provider].models if m.id == c.model)
-        rows = [row for when, _, row in entry.variants if tuple(sorted(when.items())) == c.variant] if c.variant \
+        rows = [row for when, _, row, _ in entry.variants if tuple(sorted(when.items())) == c.variant] if c.variant \
             else [row for _, row in entry.history]
         assert "correction" in [row.source for row in rows], \
             f"{c.provider}/{c.model}: the bundled table lacks its correction"
@@ -138,6 +138,8 @@ def test_a_correction_for_a_model_nobody_has_needs_its_names() -> None:
      'source="https://a"\nnote="n"', "field 'models' must be a non-empty list"),
     ('[[tier]]\nprovider="x"\nmodels=["*"]\nmultiplier=0.5\neffective=2025-01-01\nsource="https://a"\nnote="n"',
      "field 'variant' is required"),
+    ('[[tier]]\nprovider="x"\nmodels=["*"]\nvariant={inference_geo="us"}\nmultiplier=1.1\nstacks="yes"\n'
+     'effective=2025-01-01\nsource="https://a"\nnote="n"', "field 'stacks' must be true or false"),
 ])
 def test_a_bad_variant_or_tier_is_named(tmp_path: object, entry: str, message: str) -> None:
     with pytest.raises(PriceFileError, match=r"corrections file .*#1") as info:
@@ -198,3 +200,53 @@ def test_bedrock_tier_prices_in_the_bundled_table() -> None:
     # before a tier existed, a call claiming it pays the standard price
     assert book.cost("aws.bedrock", "us.amazon.nova-pro-v1:0", usage, at=datetime(2025, 1, 1, tzinfo=UTC),
                      service_tier="priority").total == pytest.approx(4.0)  # type: ignore[union-attr]
+
+
+def test_a_stacking_tier_is_a_multiplier_on_the_row_in_force(tmp_path: object) -> None:
+    path = _write(tmp_path, '[[tier]]\nprovider="p"\nmodels=["m*"]\nvariant={inference_geo="us"}\nmultiplier=1.1\n'
+                            'stacks=true\neffective=2025-11-18\nsource="https://example.com/pricing"\nnote="US-only"\n')
+    providers = [{"id": "p", "name": "P", "models": [
+        {"id": "m1", "match": {"equals": "m1"}, "prices": [{"prices": {"input_mtok": 1}}]}]}]
+    (model,) = apply_corrections(providers, load_corrections(path))[0]["models"]  # type: ignore[index]
+    assert model["variants"] == [{"when": {"inference_geo": "us"}, "prices": {}, "multiplier": 1.1,
+                                  "constraint": {"start_date": "2025-11-18"}, "source": "correction",
+                                  "ref": "https://example.com/pricing"}]
+
+
+def _anthropic(model: str, usage: Usage, at: datetime, **context: str) -> float:
+    cost = PriceBook().cost("anthropic", model, usage, at=at, context=context or None)
+    assert isinstance(cost, Cost), cost
+    return round(cost.total, 9)
+
+
+def test_us_only_inference_in_the_bundled_table() -> None:
+    """Anthropic's US-only inference (inference_geo "us"): 1.1x every token price of the row in force, on top of
+    batch, fast mode and long-context prices; per-request fees (web search) are not token prices."""
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    one_each = Usage(input_tokens=3_000_000, cache_read_tokens=1_000_000, cache_write_tokens=1_000_000,
+                     output_tokens=1_000_000)
+    # claude-opus-4-6 $5 input, $0.50 cache read, $6.25 cache write (5 min), $25 output per 1M: 36.75
+    assert _anthropic("claude-opus-4-6", one_each, at) == 36.75
+    assert _anthropic("claude-opus-4-6", one_each, at, inference_geo="us") == pytest.approx(36.75 * 1.1)
+    # 1-hour cache writes ($10) too: 1M input + 1M written for 1 h = 15 x 1.1
+    hour = Usage(input_tokens=2_000_000, cache_write_tokens=1_000_000, cache_write_1h_tokens=1_000_000)
+    assert _anthropic("claude-opus-4-6", hour, at, inference_geo="us") == pytest.approx(16.5)
+    # batch ($2.50 / $12.50) and US-only stack: (2.5 + 12.5) x 1.1
+    usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000)
+    assert _anthropic("claude-opus-4-6", usage, at, processing="batch", inference_geo="us") == pytest.approx(16.5)
+    # fast mode of claude-opus-4-8 ($10 / $50) and US-only: 60 x 1.1
+    assert _anthropic("claude-opus-4-8", usage, at, speed="fast", inference_geo="us") == pytest.approx(66.0)
+    # before 1M context went to standard prices (2026-03-13), Opus 4.6 above 200k input: $10 / $37.50, x 1.1
+    long = Usage(input_tokens=250_000, output_tokens=1_000_000)
+    assert _anthropic("claude-opus-4-6", long, datetime(2026, 3, 1, tzinfo=UTC), inference_geo="us") \
+        == pytest.approx((0.25 * 10 + 37.5) * 1.1)
+    # web searches ($10 per 1000) are a request fee: 1M input x 5 x 1.1 + 0.01
+    searched = Usage(input_tokens=1_000_000, web_searches=1)
+    assert _anthropic("claude-opus-4-7", searched, at, inference_geo="us") == pytest.approx(5.5 + 0.01)
+    # Sonnet 4.6 ($3 / $15) is covered; Sonnet 4.5 / Haiku 4.5 / Opus 4.5 have no US-only price: standard
+    assert _anthropic("claude-sonnet-4-6", usage, at, inference_geo="us") == pytest.approx(19.8)
+    # (100k tokens each, below Sonnet 4.5's 200k long-context threshold)
+    small = Usage(input_tokens=100_000, output_tokens=100_000)
+    assert _anthropic("claude-sonnet-4-5", small, at, inference_geo="us") == 1.8
+    assert _anthropic("claude-haiku-4-5", small, at, inference_geo="us") == 0.6
+    assert _anthropic("claude-opus-4-5", small, at, inference_geo="us") == 3.0

@@ -120,6 +120,21 @@ def test_anthropic_over_litellms_own_http_client_is_priced_once(otel: Otel, apis
         assert _litellm_cost(result) == pytest.approx(SONNET_COST, rel=0.01)  # LiteLLM agrees here
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_us_only_inference_through_litellm(otel: Otel, apis: Any, stream: bool) -> None:
+    """The fake API's usage says inference_geo "us": US-only inference, 1.1x the tokens for Opus 4.6 and later,
+    as the anthropic SDK path prices it. Opus 4.6 $5 input, $6.25 5 min write, $10 1 h write, $0.50 read, $25
+    output per 1M: 1,200 x 5 + 2,000 x 6.25 + 1,000 x 10 + 10,000 x 0.50 + 800 x 25 = 53,500 per 1M, x 1.1
+    = 0.05885 USD, + 2 web searches x $10 / 1000 (a fee, not multiplied) = 0.07885 USD."""
+    result = _call(stream, False, model="anthropic/claude-opus-4-6", api_key="sk-ant-test")
+    span = _span(otel)
+    assert span.attributes["gen_ai.provider.name"] == "anthropic"
+    assert span.attributes[COST] == pytest.approx(0.07885)
+    if not stream:
+        assert result.usage.inference_geo == "us"
+        assert _litellm_cost(result) == pytest.approx(0.07885, rel=0.01)  # LiteLLM applies it too
+
+
 @pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
 def test_through_the_openai_sdk_the_litellm_layer_records(otel: Otel, stream: bool, is_async: bool) -> None:
@@ -338,9 +353,7 @@ KNOWN_DIFFERENCES = {
     # LiteLLM's price map has no web-search price for claude-haiku-4-5 (it has one for Sonnet and Opus): the
     # response's 2 searches ($10 per 1000, whatever the model) are free there. Ours charges them.
     "anthropic/claude-haiku-4-5": "web searches unpriced in LiteLLM's map",
-    # The response says inference_geo "us": Anthropic bills US-only inference at 1.1x for Opus 4.6 and newer, which
-    # LiteLLM applies and we do not model yet (ours is 10% low on the tokens; the searches are not multiplied).
-    "anthropic/claude-opus-4-7": "LiteLLM applies the 1.1x US-only inference_geo multiplier",
+    # (claude-opus-4-7: the response says inference_geo "us", US-only inference at 1.1x: both apply it)
 }
 
 

@@ -8,7 +8,9 @@ calls before the change keep the old price and calls after it get the new one.
 A ``[[tier]]`` prices a request variant of many models as a multiple of their own price, where the provider
 states one rule (Bedrock: batch at 50% of on-demand, flex -50%, priority +75%): every model of the provider
 whose id matches one of its globs and has no price of its own for that variant gets one, ``multiplier`` x its
-newest row, from ``effective``.
+newest row, from ``effective``. With ``stacks = true`` it is a surcharge instead (Anthropic's US-only inference,
+``inference_geo = "us"``: 1.1x): the table multiplies whatever row prices the call (its date's row, long-context
+tiers, batch or fast-mode prices) by it, so it stacks with the other variants.
 
 A correction with ``variant`` prices a request variant instead (a service tier, batch processing: the context
 ``service_tier_context`` gives for the call's tier); it is added to the model's variants from its effective date,
@@ -68,9 +70,10 @@ from typing import Any
 from .overrides import PRICE_FIELDS, PriceFileError, _parse_text
 
 CORRECTION_FIELDS = {"provider", "model", "effective", "source", "note", "match", "variant", *PRICE_FIELDS}
-VARIANT_KEYS = {"service_tier", "processing"}  # the request-context keys the price book selects variants by
+# the request-context keys the price book selects variants by
+VARIANT_KEYS = {"service_tier", "processing", "inference_geo"}
 DIFFERENCE_FIELDS = {"provider", "model", "reason", "ratio"}
-TIER_FIELDS = {"provider", "models", "variant", "multiplier", "effective", "source", "note"}
+TIER_FIELDS = {"provider", "models", "variant", "multiplier", "stacks", "effective", "source", "note"}
 CORRECTION = "correction"
 
 
@@ -120,6 +123,9 @@ class TierRule:
     effective: datetime
     source: str
     note: str
+    # False: the variant's prices are the model's newest row x multiplier (replaces it, like a service tier).
+    # True: a surcharge on whatever row the call is priced at (its date, batch, fast mode, long context).
+    stacks: bool = False
 
     def covers(self, model_id: str) -> bool:
         return any(fnmatch.fnmatchcase(model_id, glob) for glob in self.models)
@@ -238,6 +244,9 @@ def _tier(raw: Any, entry: str, problems: list[str]) -> TierRule | None:
     multiplier = raw.get("multiplier")
     if isinstance(multiplier, bool) or not isinstance(multiplier, (int, float)) or multiplier <= 0:
         problems.append(f"{entry}: field 'multiplier' must be a number > 0, got {multiplier!r}")
+    stacks = raw.get("stacks", False)
+    if not isinstance(stacks, bool):
+        problems.append(f"{entry}: field 'stacks' must be true or false, got {stacks!r}")
     effective = _instant(raw.get("effective"))
     if effective is None:
         problems.append(f"{entry}: field 'effective' must be a TOML date or UTC date-time, got "
@@ -246,7 +255,7 @@ def _tier(raw: Any, entry: str, problems: list[str]) -> TierRule | None:
             or not isinstance(multiplier, (int, float)):
         return None
     return TierRule(raw["provider"].strip().lower(), tuple(m.lower() for m in models), variant,
-                    float(multiplier), effective, raw["source"], raw["note"].strip())
+                    float(multiplier), effective, raw["source"], raw["note"].strip(), stacks is True)
 
 
 def _difference(raw: Any, entry: str, problems: list[str]) -> Difference | None:
@@ -325,8 +334,13 @@ def _apply_tier(model: dict[str, Any], rule: TierRule) -> None:
     when = dict(rule.variant)
     if any(v.get("when") == when for v in model.get("variants", ())) or not model["prices"]:
         return
-    newest = model["prices"][-1]["prices"]
     start = Correction("", "", rule.effective, {}, "", "").start()
+    if rule.stacks:  # the table applies it on top of the row in force (table.ModelEntry.prices_at)
+        model.setdefault("variants", []).append({
+            "when": when, "prices": {}, "multiplier": rule.multiplier, "constraint": {"start_date": start},
+            "source": CORRECTION, "ref": rule.source})
+        return
+    newest = model["prices"][-1]["prices"]
     model.setdefault("variants", []).append({
         "when": when, "prices": {key: _scaled(price, rule.multiplier) for key, price in newest.items()
                                   if key.endswith("_mtok")},  # per-token prices; per-request fees stay

@@ -95,6 +95,10 @@ class Tiered:
 Price = float | Tiered
 
 
+def _scaled(price: Price, multiplier: float) -> Price:
+    return price.scaled(multiplier) if isinstance(price, Tiered) else round(price * multiplier, 10)
+
+
 def _price_from_json(raw: Any) -> Price:
     if isinstance(raw, dict):
         return Tiered(float(raw["base"]), tuple((int(s), float(p)) for s, p in raw["tiers"]))
@@ -242,7 +246,8 @@ class ModelEntry:
         self.history = [(Constraint.from_json(r.get("when")), _row(r["prices"], units, r.get("source", self.source)))
                         for r in raw["prices"]]
         self.variants = [(dict(v["when"]), Constraint.from_json(v.get("constraint")),
-                          _row(v["prices"], units, v.get("source", self.source)))
+                          _row(v.get("prices", {}), units, v.get("source", self.source)),
+                          float(v.get("multiplier", 1.0)))
                          for v in raw.get("variants", ())]
         self.deprecated = bool(raw.get("deprecated", False))
         self.context_window: int | None = raw.get("context_window")
@@ -251,7 +256,9 @@ class ModelEntry:
     def prices_at(self, at: datetime, context: Mapping[str, str] | None = None) -> PriceRow:
         """The price row in force at ``at`` (UTC), with the variants the request context selects.
 
-        The last row whose constraint holds wins (rows are in the table's order: oldest first)."""
+        The last row whose constraint holds wins (rows are in the table's order: oldest first). Of the chosen
+        variants, the first to price a unit wins; a variant with a ``multiplier`` (a surcharge) scales every token
+        price of the result instead, so it stacks with batch, fast mode and long-context tiers."""
         history = self.history
         index = 0
         if len(history) > 1:
@@ -264,7 +271,7 @@ class ModelEntry:
         if not context or not self.variants:
             return base
         chosen = tuple(
-            i for i, (when, constraint, _) in enumerate(self.variants)
+            i for i, (when, constraint, _, _) in enumerate(self.variants)
             if (constraint is None or constraint.active(at)) and all(context.get(k) == v for k, v in when.items())
         )
         if not chosen:
@@ -273,13 +280,18 @@ class ModelEntry:
         merged = self._merged.get(key)
         if merged is None:
             overrides: dict[str, Price] = {}
+            multiplier = 1.0
             for i in chosen:
                 for price_key, price in self.variants[i][2].prices.items():
                     overrides.setdefault(price_key, price)
+                multiplier *= self.variants[i][3]
+            prices = {**base.prices, **overrides}
+            if multiplier != 1.0:  # a surcharge (e.g. Anthropic's US-only inference): on top of every token price
+                prices = {k: _scaled(p, multiplier) if k.endswith("_mtok") else p for k, p in prices.items()}
             # a variant whose prices come from elsewhere (a reviewed correction) names that source
             source = next((self.variants[i][2].source for i in chosen if self.variants[i][2].source != base.source),
                           base.source)
-            merged = self._merged[key] = PriceRow({**base.prices, **overrides}, base.units, source)
+            merged = self._merged[key] = PriceRow(prices, base.units, source)
         return merged
 
     def fixed_row(self, context: Mapping[str, str] | None) -> PriceRow | None:
@@ -288,7 +300,7 @@ class ModelEntry:
         if len(self.history) != 1:
             return None
         if context and any(constraint is not None and all(context.get(k) == v for k, v in when.items())
-                           for when, constraint, _ in self.variants):
+                           for when, constraint, _, _ in self.variants):
             return None
         return self.prices_at(_ANY_TIME, context)
 

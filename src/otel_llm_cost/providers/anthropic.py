@@ -9,7 +9,8 @@ is left alone: no span, no metric (the SDK's own ``anthropic.messages.count_toke
 Usage (see docs/anthropic.md): Anthropic's ``input_tokens`` EXCLUDES the cache, so the conventions' input total is
 ``input_tokens + cache_creation_input_tokens + cache_read_input_tokens``; 1-hour cache writes come from
 ``cache_creation.ephemeral_1h_input_tokens``; thinking tokens are the reasoning subset of output; web searches
-are priced per request. Streams report usage on ``message_start`` and cumulatively on ``message_delta``:
+are priced per request; ``usage.inference_geo`` "us" (US-only inference) selects the table's 1.1x surcharge
+variant. Streams report usage on ``message_start`` and cumulatively on ``message_delta``:
 later values overwrite, never add.
 
 The SDK's own spans (``anthropic.messages.create``): with ``OTEL_LLM_COST_ANTHROPIC_NATIVE_SPANS=keep``
@@ -26,7 +27,7 @@ from functools import partial
 from typing import Any
 
 from ..core import telemetry as names
-from ..core.batches import record_batch_item
+from ..core.batches import BATCH, record_batch_item
 from ..core.calls import RUNTIME, Adapter, LLMCostInstrumentor, Prepared, logger, mark_ours
 from ..core.contract import ClientAttr, ProviderSpec, Reads, RequestMap, Surface
 from ..core.provider import RequestReader, SpecInstrumentor
@@ -34,7 +35,7 @@ from ..core.reading import field, fields_of, whole
 from ..core.streams import AsyncStreamProxy, SyncStreamProxy
 from ..core.telemetry import CallRecord, Telemetry
 from ..core.usage import Usage
-from ..pricing.book import service_tier_context
+from ..pricing.book import price_context
 
 _NATIVE_SWITCH = "ANTHROPIC_OPEN_TELEMETRY"
 # Every 2.x client has ``_gen_ai_provider_name``; for one that does not, its class name says (AnthropicAWS,
@@ -54,8 +55,8 @@ _NESTED_COUNTS = (("cache_1h", "cache_creation", "ephemeral_1h_input_tokens"),
 class _Counts:
     """Anthropic usage fields as reported so far; a later report of a field overwrites it (streams)."""
 
-    __slots__ = ("cache_1h", "cache_read", "cache_write", "compaction", "input", "output", "speed", "thinking",
-                 "tier", "web_searches")
+    __slots__ = ("cache_1h", "cache_read", "cache_write", "compaction", "geo", "input", "output", "speed",
+                 "thinking", "tier", "web_searches")
 
     def __init__(self) -> None:
         self.input: int | None = None
@@ -67,6 +68,7 @@ class _Counts:
         self.web_searches: int | None = None
         self.tier: str | None = None
         self.speed: str | None = None
+        self.geo: str | None = None  # usage.inference_geo: "us" (US-only inference, 1.1x) or "global"
         self.compaction: tuple[int, int, int, int] | None = None  # input, output, cache read, cache write
 
     def read(self, usage: Any) -> None:
@@ -94,6 +96,9 @@ class _Counts:
         text = fields.get("speed")
         if isinstance(text, str) and text:
             self.speed = text
+        text = fields.get("inference_geo")
+        if isinstance(text, str) and text:
+            self.geo = text
         iterations = fields.get("iterations")
         if isinstance(iterations, list):
             # compaction runs are billed but NOT included in the top-level counts (BetaUsage docs)
@@ -130,8 +135,12 @@ class _Counts:
         call.usage = self.usage()
         if self.tier:
             call.service_tier = self.tier
-        if self.speed == "fast":  # priced as a variant of its own, together with the service tier
-            call.price_context = {**(service_tier_context(self.tier) or {}), "speed": "fast"}
+        # fast mode and US-only inference are price variants of their own, together with the service tier;
+        # inference_geo is the Claude API's (Bedrock and Vertex price their regions in their own rows)
+        context = price_context(self.tier or call.service_tier, self.speed,
+                                self.geo if call.provider == "anthropic" else None)
+        if context is not None:
+            call.price_context = context
 
 
 def _message_facts(call: CallRecord, message: Any, fields: Any = None) -> None:
@@ -225,6 +234,7 @@ class _BatchObserver:
         provider, host, port = self.adapter.request.endpoint(self.instance)
         model = getattr(message, "model", None)
         call = CallRecord("chat", provider, model if isinstance(model, str) else None, host, port, False)
+        call.service_tier = BATCH  # known before the usage is read: a price variant (US-only) keeps the batch rate
         record_batch_item(self.telemetry, mid, call, lambda c: read_message(c, message))
         return True
 

@@ -30,8 +30,9 @@ from typing import Any
 from ..core.calls import Prepared
 from ..core.contract import Fixed, ProviderSpec, Reads, RequestMap, Server, Surface, UsageMap
 from ..core.provider import RequestReader, SpecAdapter, SpecInstrumentor, server_address
-from ..core.reading import given
+from ..core.reading import field, given
 from ..core.telemetry import CallRecord
+from ..pricing.book import price_context
 from .openai import CHAT_PARAMS, RESPONSES_READS, ResponsesAdapter
 
 # LiteLLM's custom_llm_provider -> gen_ai.provider.name (the values our SDK providers emit for the same API);
@@ -170,6 +171,7 @@ class LiteLLMAdapter(_Routed, SpecAdapter):
     def read_result(self, call: CallRecord, result: Any) -> None:
         super().read_result(call, result)
         self.answered(call, result)
+        _variant(call, field(result, "usage"))
 
     def prepare(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Prepared | None:
         prepared = super().prepare(instance, args, kwargs)
@@ -184,6 +186,9 @@ class LiteLLMAdapter(_Routed, SpecAdapter):
             answered(call, hidden, self.routes)
             if isinstance(state, _Seen):
                 state.hidden = hidden
+        usage = field(item, "usage")
+        if usage is not None:
+            _variant(call, usage)
         return True
 
     def before_finish(self, call: CallRecord, state: Any) -> None:
@@ -196,11 +201,21 @@ class LiteLLMAdapter(_Routed, SpecAdapter):
         usage = None if hidden is None else hidden.get("usage")
         if usage is not None and type(usage).__name__ != "UnreportedUsage":
             self.items.usage_of(call, {"usage": usage}, streamed=True)
+            _variant(call, usage)
         found = call.usage
         if found is not None and not found.input_tokens and not found.output_tokens:
             # LiteLLM writes a zero usage when the provider reported none; every request has input tokens, so
             # zero input is no report: unpriced (no_usage), never a silent $0
             call.usage = None
+
+
+def _variant(call: CallRecord, usage: Any) -> None:
+    """Anthropic's price variants, which LiteLLM's usage passes on (``inference_geo``, ``speed``): priced as on
+    the anthropic SDK (US-only inference 1.1x, fast mode); Bedrock and Vertex price their regions in their rows."""
+    if call.provider == "anthropic" and usage is not None:
+        context = price_context(call.service_tier, field(usage, "speed"), field(usage, "inference_geo"))
+        if context is not None:
+            call.price_context = context
 
 
 class _Seen:
