@@ -84,7 +84,11 @@ def test_redis_restarted_mid_run(tmp_path: Path, redis_server: RedisServer, fail
     toml = '[[budget]]\nname = "roomy"\nlimit_usd = 1000.0\nwindow = "day"\n'
 
     def restart() -> None:
-        time.sleep(0.8)
+        # mid-run by what the store saw, not by the clock: on a loaded machine the replicas may take seconds to
+        # start, and a restart before their first call would lose nothing
+        deadline = time.monotonic() + 60
+        while store_state(redis_server)[0] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
         redis_server.stop()
         time.sleep(0.6)
         redis_server.start()
