@@ -426,6 +426,7 @@ def test_gpt_image_is_priced_per_token(otel: Otel, images: ImagesAPI, is_async: 
     assert span.attributes["gen_ai.usage.output_tokens"] == 4160
     assert span.attributes[COST] == pytest.approx(GPT_IMAGE_COST)
     assert otel.metric_sum("gen_ai.client.cost") == pytest.approx(GPT_IMAGE_COST)
+    assert _litellm_cost(result) == pytest.approx(GPT_IMAGE_COST, rel=0.01)  # LiteLLM agrees here
 
 
 @pytest.mark.parametrize("model", ["openai/dall-e-3", "openai/dall-e-2"])
@@ -439,6 +440,7 @@ def test_dall_e_without_a_per_image_price_is_unpriced_with_a_reason(otel: Otel, 
     assert COST not in span.attributes
     assert span.attributes["llm_cost.unpriced_reason"] == "unknown_model"
     assert otel.metric_sum("gen_ai.client.operation.unpriced") == 1
+    assert result._hidden_params.get("response_cost") is None  # LiteLLM 1.110.2's bundled map prices none either
 
 
 def test_imagen_over_gemini_is_priced_per_image(otel: Otel) -> None:
@@ -454,6 +456,9 @@ def test_imagen_over_gemini_is_priced_per_image(otel: Otel) -> None:
     assert span.attributes["gen_ai.provider.name"] == "gcp.gemini"
     assert "gen_ai.usage.input_tokens" not in span.attributes
     assert span.attributes[COST] == pytest.approx(3 * 0.04)
+    # LiteLLM 1.110.2 gives no response_cost for it (a difference from ours, found: its bundled map has no
+    # gemini/imagen-4.0-generate-001 entry)
+    assert result._hidden_params.get("response_cost") is None
 
 
 @pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
