@@ -461,6 +461,41 @@ def test_imagen_over_gemini_is_priced_per_image(otel: Otel) -> None:
     assert result._hidden_params.get("response_cost") is None
 
 
+def test_imagen_over_vertex_is_priced_per_image(otel: Otel) -> None:
+    """vertex_ai/imagen-... (its predict endpoint, here behind an api_base so no Google credentials are needed):
+    Imagen 3, USD 0.03 per image (cloud.google.com/vertex-ai/generative-ai/pricing); the prediction the safety
+    filter dropped (no bytes) is not billed, and LiteLLM hands the app only the image drawn."""
+    body = {"predictions": [{"bytesBase64Encoded": PNG, "mimeType": "image/png"}, {"raiFilteredReason": "x"}]}
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.route(host="vertex.example").mock(return_value=httpx.Response(200, json=body))
+        result = litellm.image_generation(prompt="A lighthouse at dusk", model="vertex_ai/imagen-3.0-generate-002",
+                                          n=2, api_base="https://vertex.example/v1", vertex_project="p",
+                                          vertex_location="us-central1")
+    assert route.call_count == 1 and len(result.data) == 1
+    span = _span(otel)
+    assert span.attributes["gen_ai.provider.name"] == "gcp.vertex_ai"
+    assert span.attributes[COST] == pytest.approx(0.03)
+
+
+def test_gemini_native_image_output_is_priced_at_the_image_token_rate(otel: Otel) -> None:
+    """gemini/gemini-2.5-flash-image bills its drawn image as output image tokens: USD 0.30 per 1M input, 30 per
+    1M image output (ai.google.dev/gemini-api/docs/pricing); LiteLLM passes Google's usage through."""
+    answer = {"candidates": [{"content": {"role": "model", "parts": [{"inlineData": {"mimeType": "image/png",
+                                                                                    "data": PNG}}]},
+                              "finishReason": "STOP"}],
+              "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 1290, "totalTokenCount": 1302,
+                                "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 12}],
+                                "candidatesTokensDetails": [{"modality": "IMAGE", "tokenCount": 1290}]},
+              "modelVersion": "gemini-2.5-flash-image"}
+    with respx.mock(assert_all_called=False) as mock:
+        mock.route(host="generativelanguage.googleapis.com").mock(return_value=httpx.Response(200, json=answer))
+        litellm.image_generation(prompt="A lighthouse at dusk", model="gemini/gemini-2.5-flash-image",
+                                 api_key="gemini-test")
+    span = _span(otel)
+    assert span.attributes["gen_ai.usage.output_tokens"] == 1290
+    assert span.attributes[COST] == pytest.approx((12 * 0.30 + 1290 * 30) / 1e6)
+
+
 @pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
 def test_a_router_image_call_is_one_record(otel: Otel, images: ImagesAPI, is_async: bool) -> None:
     router = litellm.Router(model_list=[
