@@ -10,6 +10,7 @@ Responses API. Golden costs from the providers' public prices; LiteLLM's own ``r
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 from collections.abc import Iterator
@@ -532,3 +533,21 @@ def test_image_errors_reach_the_caller_unchanged(otel: Otel, images: ImagesAPI) 
     span = _span(otel)
     assert span.attributes["error.type"].endswith(type(raised.value).__qualname__)
     assert COST not in span.attributes
+
+
+PEERS = importlib.import_module("case_litellm")._peers()  # after cases: it needs the simulated APIs' path
+
+
+@pytest.mark.parametrize("peer", PEERS, ids=lambda p: p.__module__.split(".")[0] + "." + p.__name__)
+def test_with_a_peer_an_image_call_is_priced_once(otel: Otel, images: ImagesAPI, peer: Any) -> None:
+    """LiteLLM's own otel callback, OpenLLMetry's and OpenInference's LiteLLM instrumentations (the last wraps
+    image_generation itself, around ours): their spans carry no cost of ours, one record does."""
+    instance = peer()
+    instance.instrument(tracer_provider=otel.tracer_provider, meter_provider=otel.meter_provider)
+    try:
+        _image(False, model="gpt-image-1")
+    finally:
+        instance.uninstrument()
+    costs = [s.attributes[COST] for s in otel.spans.get_finished_spans() if COST in (s.attributes or {})]
+    assert costs == [pytest.approx(GPT_IMAGE_COST)]
+    assert otel.metric_sum("gen_ai.client.cost") == pytest.approx(GPT_IMAGE_COST)
