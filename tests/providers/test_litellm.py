@@ -542,12 +542,18 @@ PEERS = importlib.import_module("case_litellm")._peers()  # after cases: it need
 def test_with_a_peer_an_image_call_is_priced_once(otel: Otel, images: ImagesAPI, peer: Any) -> None:
     """LiteLLM's own otel callback, OpenLLMetry's and OpenInference's LiteLLM instrumentations (the last wraps
     image_generation itself, around ours): their spans carry no cost of ours, one record does."""
+    # LiteLLM copies a callback into its success/failure lists, where it outlives this test's tracer provider
+    lists = ("callbacks", "success_callback", "failure_callback", "_async_success_callback",
+             "_async_failure_callback", "input_callback", "_async_input_callback", "service_callback")
+    saved = {name: list(getattr(litellm, name)) for name in lists if isinstance(getattr(litellm, name, None), list)}
     instance = peer()
     instance.instrument(tracer_provider=otel.tracer_provider, meter_provider=otel.meter_provider)
     try:
         _image(False, model="gpt-image-1")
     finally:
         instance.uninstrument()
+        for name, value in saved.items():
+            getattr(litellm, name)[:] = value
     costs = [s.attributes[COST] for s in otel.spans.get_finished_spans() if COST in (s.attributes or {})]
     assert costs == [pytest.approx(GPT_IMAGE_COST)]
     assert otel.metric_sum("gen_ai.client.cost") == pytest.approx(GPT_IMAGE_COST)
