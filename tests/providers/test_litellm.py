@@ -524,6 +524,17 @@ def test_an_image_answer_without_usage_or_images_is_unpriced(otel: Otel, images:
     assert span.attributes["llm_cost.unpriced_reason"] == "no_usage"
 
 
+def test_images_without_tokens_at_a_token_priced_model_are_unpriced_not_zero(otel: Otel) -> None:
+    """LiteLLM's own mock_response answers with an image URL and its zero usage: gpt-image-1 has no per-image
+    price, so the image counted is unpriced with the reason, never $0."""
+    result = litellm.image_generation(prompt="A lighthouse at dusk", model="gpt-image-1",
+                                      mock_response="https://images.example/mock.png")
+    assert result.data[0].url == "https://images.example/mock.png"
+    span = _span(otel)
+    assert COST not in span.attributes
+    assert span.attributes["llm_cost.unpriced_reason"] == "unknown_model"
+
+
 def test_image_errors_reach_the_caller_unchanged(otel: Otel, images: ImagesAPI) -> None:
     images.fail = (400, {"error": {"message": "Your request was rejected by the safety system.",
                                    "type": "image_generation_user_error", "code": "moderation_blocked"}})
