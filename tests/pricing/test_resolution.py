@@ -125,3 +125,13 @@ def test_no_unpriced_warning_when_the_request_model_prices_the_call(caplog: pyte
     assert isinstance(priced, Cost) and isinstance(unpriced, Unpriced)
     warnings = [r.getMessage() for r in caplog.records if "counted as unpriced" in r.getMessage()]
     assert len(warnings) == 1 and "'gpt-9-preview'" in warnings[0]
+
+
+def test_images_generated_without_a_per_image_price_are_unpriced_never_zero(book: PriceBook) -> None:
+    """A count of images alone (an image API that reports no tokens) at a model whose row prices tokens only
+    (gpt-image-1) is no $0: unpriced, saying which unit has no price. Imagen's row has one: USD 0.03 per image."""
+    tokens_only = book.cost("openai", "gpt-image-1", Usage(output_images=2))
+    assert isinstance(tokens_only, Unpriced) and tokens_only.reason == "unknown_model"
+    assert "per image generated" in tokens_only.detail
+    imagen = book.cost("gcp.gemini", "imagen-3.0-generate-002", Usage(output_images=2))
+    assert isinstance(imagen, Cost) and imagen.total == pytest.approx(2 * 0.03)

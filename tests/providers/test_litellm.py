@@ -10,6 +10,7 @@ Responses API. Golden costs from the providers' public prices; LiteLLM's own ``r
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 from collections.abc import Iterator
@@ -376,3 +377,207 @@ def test_litellm_response_cost_compared_with_ours(otel: Otel, apis: Any, model: 
         assert theirs != pytest.approx(ours, rel=0.01), f"{model}: no longer differs, drop it from the list"
     else:
         assert theirs == pytest.approx(ours, rel=0.01)
+
+
+# -- image generation ------------------------------------------------------------------------------------------
+# gpt-image-1, USD per 1M tokens (openai.com/api/pricing): 5 text input, 10 image input, 40 image output.
+# A 1024x1024 high-quality image is 4160 output tokens; the prompt 20 text tokens (and 100 image tokens where the
+# request carried an image, to exercise the image input rate).
+IMAGE_USAGE = {"input_tokens": 120, "input_tokens_details": {"text_tokens": 20, "image_tokens": 100},
+               "output_tokens": 4160, "total_tokens": 4280}
+GPT_IMAGE_COST = (20 * 5 + 100 * 10 + 4160 * 40) / 1e6
+PNG = "iVBORw0KGgo="  # a few bytes of base64: what the app gets back is not looked at
+
+
+class ImagesAPI:
+    """OpenAI's /v1/images/generations (the openai SDK LiteLLM sends through, served by respx): gpt-image-1
+    answers with base64 images and token usage, DALL-E with URLs and no usage."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.fail: tuple[int, dict[str, Any]] | None = None
+        self.empty = False  # an answer with no images (and a zero usage)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        self.requests.append(body)
+        if self.fail is not None:
+            return httpx.Response(self.fail[0], json=self.fail[1])
+        n = 0 if self.empty else body.get("n") or 1
+        if body["model"].startswith("gpt-image"):
+            return httpx.Response(200, json={"created": 1765000000, "data": [{"b64_json": PNG}] * n,
+                                             "usage": IMAGE_USAGE, "size": "1024x1024", "quality": "high",
+                                             "output_format": "png", "background": "opaque"})
+        return httpx.Response(200, json={"created": 1765000000, "data": [
+            {"url": f"https://images.example/{i}.png", "revised_prompt": "A lighthouse at dusk"} for i in range(n)]})
+
+
+@pytest.fixture
+def images() -> Iterator[ImagesAPI]:
+    api = ImagesAPI()
+    previous, litellm.disable_aiohttp_transport = litellm.disable_aiohttp_transport, True
+    with respx.mock(assert_all_called=False) as mock:
+        mock.post("https://api.openai.com/v1/images/generations").mock(side_effect=api)
+        yield api
+    litellm.disable_aiohttp_transport = previous
+
+
+def _image(is_async: bool, **kwargs: Any) -> Any:
+    if is_async:
+        return asyncio.run(litellm.aimage_generation(prompt="A lighthouse at dusk", api_key="sk-test", **kwargs))
+    return litellm.image_generation(prompt="A lighthouse at dusk", api_key="sk-test", **kwargs)
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_gpt_image_is_priced_per_token(otel: Otel, images: ImagesAPI, is_async: bool) -> None:
+    result = _image(is_async, model="gpt-image-1", size="1024x1024", quality="high")
+    assert len(images.requests) == 1 and len(result.data) == 1
+    span = _span(otel)
+    assert span.attributes["gen_ai.operation.name"] == "generate_content"
+    assert span.attributes["gen_ai.provider.name"] == "openai"
+    assert span.attributes["gen_ai.request.model"] == "gpt-image-1"
+    assert span.attributes["gen_ai.usage.input_tokens"] == 120
+    assert span.attributes["gen_ai.usage.output_tokens"] == 4160
+    assert span.attributes[COST] == pytest.approx(GPT_IMAGE_COST)
+    assert otel.metric_sum("gen_ai.client.cost") == pytest.approx(GPT_IMAGE_COST)
+    assert _litellm_cost(result) == pytest.approx(GPT_IMAGE_COST, rel=0.01)  # LiteLLM agrees here
+
+
+@pytest.mark.parametrize("model", ["openai/dall-e-3", "openai/dall-e-2"])
+def test_dall_e_without_a_per_image_price_is_unpriced_with_a_reason(otel: Otel, images: ImagesAPI,
+                                                                    model: str) -> None:
+    """DALL-E reports no usage and is billed per image by size and quality (dall-e-3 standard 1024x1024: USD
+    0.040); our table has no DALL-E rows, so the images are counted and the call is unpriced, never $0."""
+    result = _image(False, model=model, n=2)
+    assert [d.url for d in result.data] == ["https://images.example/0.png", "https://images.example/1.png"]
+    span = _span(otel)
+    assert COST not in span.attributes
+    assert span.attributes["llm_cost.unpriced_reason"] == "unknown_model"
+    assert otel.metric_sum("gen_ai.client.operation.unpriced") == 1
+    assert result._hidden_params.get("response_cost") is None  # LiteLLM 1.110.2's bundled map prices none either
+
+
+def test_imagen_over_gemini_is_priced_per_image(otel: Otel) -> None:
+    """gemini/imagen-... goes to Google's predict endpoint (raw HTTP): no tokens, one price per image drawn
+    (Imagen 4: USD 0.04 per image, ai.google.dev/gemini-api/docs/pricing)."""
+    body = {"predictions": [{"bytesBase64Encoded": PNG, "mimeType": "image/png"}] * 3}
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.route(host="generativelanguage.googleapis.com").mock(return_value=httpx.Response(200, json=body))
+        result = litellm.image_generation(prompt="A lighthouse at dusk", model="gemini/imagen-4.0-generate-001",
+                                          n=3, api_key="gemini-test")
+    assert route.call_count == 1 and len(result.data) == 3
+    span = _span(otel)
+    assert span.attributes["gen_ai.provider.name"] == "gcp.gemini"
+    assert "gen_ai.usage.input_tokens" not in span.attributes
+    assert span.attributes[COST] == pytest.approx(3 * 0.04)
+    # LiteLLM 1.110.2 gives no response_cost for it (a difference from ours, found: its bundled map has no
+    # gemini/imagen-4.0-generate-001 entry)
+    assert result._hidden_params.get("response_cost") is None
+
+
+def test_imagen_over_vertex_is_priced_per_image(otel: Otel) -> None:
+    """vertex_ai/imagen-... (its predict endpoint, here behind an api_base so no Google credentials are needed):
+    Imagen 3, USD 0.03 per image (cloud.google.com/vertex-ai/generative-ai/pricing); the prediction the safety
+    filter dropped (no bytes) is not billed, and LiteLLM hands the app only the image drawn."""
+    body = {"predictions": [{"bytesBase64Encoded": PNG, "mimeType": "image/png"}, {"raiFilteredReason": "x"}]}
+    with respx.mock(assert_all_called=False) as mock:
+        route = mock.route(host="vertex.example").mock(return_value=httpx.Response(200, json=body))
+        result = litellm.image_generation(prompt="A lighthouse at dusk", model="vertex_ai/imagen-3.0-generate-002",
+                                          n=2, api_base="https://vertex.example/v1", vertex_project="p",
+                                          vertex_location="us-central1")
+    assert route.call_count == 1 and len(result.data) == 1
+    span = _span(otel)
+    assert span.attributes["gen_ai.provider.name"] == "gcp.vertex_ai"
+    assert span.attributes[COST] == pytest.approx(0.03)
+
+
+def test_gemini_native_image_output_is_priced_at_the_image_token_rate(otel: Otel) -> None:
+    """gemini/gemini-2.5-flash-image bills its drawn image as output image tokens: USD 0.30 per 1M input, 30 per
+    1M image output (ai.google.dev/gemini-api/docs/pricing); LiteLLM passes Google's usage through."""
+    answer = {"candidates": [{"content": {"role": "model", "parts": [{"inlineData": {"mimeType": "image/png",
+                                                                                    "data": PNG}}]},
+                              "finishReason": "STOP"}],
+              "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 1290, "totalTokenCount": 1302,
+                                "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 12}],
+                                "candidatesTokensDetails": [{"modality": "IMAGE", "tokenCount": 1290}]},
+              "modelVersion": "gemini-2.5-flash-image"}
+    with respx.mock(assert_all_called=False) as mock:
+        mock.route(host="generativelanguage.googleapis.com").mock(return_value=httpx.Response(200, json=answer))
+        litellm.image_generation(prompt="A lighthouse at dusk", model="gemini/gemini-2.5-flash-image",
+                                 api_key="gemini-test")
+    span = _span(otel)
+    assert span.attributes["gen_ai.usage.output_tokens"] == 1290
+    assert span.attributes[COST] == pytest.approx((12 * 0.30 + 1290 * 30) / 1e6)
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_a_router_image_call_is_one_record(otel: Otel, images: ImagesAPI, is_async: bool) -> None:
+    router = litellm.Router(model_list=[
+        {"model_name": "drawer", "litellm_params": {"model": "openai/gpt-image-1", "api_key": "sk-test"}}])
+    if is_async:
+        asyncio.run(router.aimage_generation(prompt="A lighthouse at dusk", model="drawer"))
+    else:
+        router.image_generation(prompt="A lighthouse at dusk", model="drawer")
+    span = _span(otel)
+    assert span.attributes["gen_ai.request.model"] == "drawer"
+    assert span.attributes["gen_ai.response.model"] == "openai/gpt-image-1"  # the deployment that answered
+    assert span.attributes["gen_ai.provider.name"] == "openai"
+    assert span.attributes[COST] == pytest.approx(GPT_IMAGE_COST)
+
+
+def test_an_image_answer_without_usage_or_images_is_unpriced(otel: Otel, images: ImagesAPI,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(IMAGE_USAGE, "input_tokens", 0)
+    monkeypatch.setitem(IMAGE_USAGE, "output_tokens", 0)
+    images.empty = True
+    result = _image(False, model="gpt-image-1")
+    assert result.data == []
+    span = _span(otel)
+    assert COST not in span.attributes
+    assert span.attributes["llm_cost.unpriced_reason"] == "no_usage"
+
+
+def test_images_without_tokens_at_a_token_priced_model_are_unpriced_not_zero(otel: Otel) -> None:
+    """LiteLLM's own mock_response answers with an image URL and its zero usage: gpt-image-1 has no per-image
+    price, so the image counted is unpriced with the reason, never $0."""
+    result = litellm.image_generation(prompt="A lighthouse at dusk", model="gpt-image-1",
+                                      mock_response="https://images.example/mock.png")
+    assert result.data[0].url == "https://images.example/mock.png"
+    span = _span(otel)
+    assert COST not in span.attributes
+    assert span.attributes["llm_cost.unpriced_reason"] == "unknown_model"
+
+
+def test_image_errors_reach_the_caller_unchanged(otel: Otel, images: ImagesAPI) -> None:
+    images.fail = (400, {"error": {"message": "Your request was rejected by the safety system.",
+                                   "type": "image_generation_user_error", "code": "moderation_blocked"}})
+    with pytest.raises(litellm.BadRequestError) as raised:
+        _image(False, model="gpt-image-1")
+    assert "safety system" in str(raised.value)
+    span = _span(otel)
+    assert span.attributes["error.type"].endswith(type(raised.value).__qualname__)
+    assert COST not in span.attributes
+
+
+PEERS = importlib.import_module("case_litellm")._peers()  # after cases: it needs the simulated APIs' path
+
+
+@pytest.mark.parametrize("peer", PEERS, ids=lambda p: p.__module__.split(".")[0] + "." + p.__name__)
+def test_with_a_peer_an_image_call_is_priced_once(otel: Otel, images: ImagesAPI, peer: Any) -> None:
+    """LiteLLM's own otel callback, OpenLLMetry's and OpenInference's LiteLLM instrumentations (the last wraps
+    image_generation itself, around ours): their spans carry no cost of ours, one record does."""
+    # LiteLLM copies a callback into its success/failure lists, where it outlives this test's tracer provider
+    lists = ("callbacks", "success_callback", "failure_callback", "_async_success_callback",
+             "_async_failure_callback", "input_callback", "_async_input_callback", "service_callback")
+    saved = {name: list(getattr(litellm, name)) for name in lists if isinstance(getattr(litellm, name, None), list)}
+    instance = peer()
+    instance.instrument(tracer_provider=otel.tracer_provider, meter_provider=otel.meter_provider)
+    try:
+        _image(False, model="gpt-image-1")
+    finally:
+        instance.uninstrument()
+        for name, value in saved.items():
+            getattr(litellm, name)[:] = value
+    costs = [s.attributes[COST] for s in otel.spans.get_finished_spans() if COST in (s.attributes or {})]
+    assert costs == [pytest.approx(GPT_IMAGE_COST)]
+    assert otel.metric_sum("gen_ai.client.cost") == pytest.approx(GPT_IMAGE_COST)

@@ -99,6 +99,8 @@ def _unpriced_unit(usage: Usage, row: PriceRow) -> str | None:
         return "document page"
     if usage.audio_seconds and not {"audio_hours", "input_audio_hours"} & row.prices.keys():
         return "audio duration"
+    if usage.output_images and "output_image_count" not in row.prices:
+        return "image generated"
     return None
 
 

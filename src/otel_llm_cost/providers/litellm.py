@@ -2,8 +2,9 @@
 LiteLLM routes it to and whatever path it takes underneath.
 
 Surfaces: the module functions ``completion``/``acompletion``, ``embedding``/``aembedding``, ``text_completion``/
-``atext_completion``, ``responses``/``aresponses``, and the same methods of the Router (they live on the Router's
-core class, ``RustCore``, since LiteLLM 1.110; it has no sync ``responses``). The Router calls the module functions
+``atext_completion``, ``responses``/``aresponses``, ``image_generation``/``aimage_generation`` (priced per token
+or per image, see ``LiteLLMImages``), and the same methods of the Router (they live on the Router's core class,
+``RustCore``, since LiteLLM 1.110; it has no sync ``responses``). The Router calls the module functions
 underneath, and LiteLLM calls the openai SDK underneath for OpenAI-compatible providers: both are inner layers of
 the same logical call, which the outermost one records (the nested-call rule, ``core.calls``). A Router's retries
 and fallbacks are therefore one record, priced at the model that answered (the result's model).
@@ -33,6 +34,7 @@ from ..core.provider import RequestReader, SpecAdapter, SpecInstrumentor, server
 from ..core.reading import field, given
 from ..core.telemetry import CallRecord
 from ..pricing.book import price_context
+from ..core.usage import Usage
 from .openai import CHAT_PARAMS, RESPONSES_READS, ResponsesAdapter
 
 # LiteLLM's custom_llm_provider -> gen_ai.provider.name (the values our SDK providers emit for the same API);
@@ -68,6 +70,11 @@ USAGE = UsageMap(
     input_image="prompt_tokens_details.image_tokens", web_searches="server_tool_use.web_search_requests")
 CHAT_READS = Reads(usage=USAGE, finish="choices[].finish_reason")
 EMBEDDING_READS = Reads(usage=UsageMap(input="prompt_tokens"))
+# An ImageResponse's usage (OpenAI's images API: gpt-image-1; LiteLLM puts Gemini's in the same shape): its input
+# counts text and image tokens, its output the image tokens drawn.
+IMAGE_READS = Reads(usage=UsageMap(input="input_tokens", output="output_tokens",
+                                   input_image="input_tokens_details.image_tokens",
+                                   output_image="output_tokens_details.image_tokens"), model=None)
 REQUEST = RequestMap(params=CHAT_PARAMS, stop="stop", choice_count="n")
 
 
@@ -237,6 +244,37 @@ class LiteLLMResponses(_Routed, ResponsesAdapter):
         self.answered(call, result)
 
 
+class LiteLLMImages(_Routed, SpecAdapter):
+    """``image_generation`` / ``aimage_generation``: an ``ImageResponse`` whatever provider drew the images.
+
+    Token-billed models (gpt-image-1, Gemini's native image models) report their usage (text and image input,
+    image output): priced per token. Per-image models (Imagen, DALL-E) report none, and LiteLLM writes an all-zero
+    usage in its place: the images the answer carries (bytes or a URL) are the usage, priced at the table's
+    per-image price; a model the table has no per-image price for is unpriced (say so, never $0). An answer with
+    neither tokens nor images is no usage. The result names no model: the deployment LiteLLM sent the request to
+    (``_hidden_params["litellm_model_name"]``) is the response model, so a Router's model group is priced."""
+
+    positional = ("prompt", "model")
+
+    def read_result(self, call: CallRecord, result: Any) -> None:
+        super().read_result(call, result)
+        hidden = _hidden(result)
+        if hidden is not None:
+            answered(call, hidden, self.routes)
+            # an ImageResponse names no model: the deployment LiteLLM sent it to does (a Router's model group
+            # is no table model)
+            deployment = hidden.get("litellm_model_name")
+            if isinstance(deployment, str) and deployment and not call.response_model:
+                call.response_model = deployment
+        found = call.usage
+        if found is not None and (found.input_tokens or found.output_tokens):
+            return
+        data = field(result, "data")
+        made = sum(1 for image in data if field(image, "b64_json") or field(image, "url")) \
+            if isinstance(data, list) else 0
+        call.usage = Usage(output_images=made) if made else None
+
+
 def _adapter(**options: Any) -> Any:
     return functools.partial(LiteLLMAdapter, **options)
 
@@ -250,6 +288,9 @@ def _surfaces(module: str, owner: str | None) -> tuple[Surface, ...]:
         Surface(module, owner, ("embedding",), ("aembedding",), operation="embeddings", reads=EMBEDDING_READS,
                 adapter=_adapter(positional=("model", "input"))),
         Surface(module, owner, ("responses",), ("aresponses",), reads=RESPONSES_READS, adapter=LiteLLMResponses),
+        # the operation google-genai's Imagen uses too (semantic conventions name none for image generation)
+        Surface(module, owner, ("image_generation",), ("aimage_generation",), operation="generate_content",
+                reads=IMAGE_READS, adapter=functools.partial(LiteLLMImages, streaming=False)),
     )
 
 
