@@ -33,8 +33,8 @@ from ..core.contract import Fixed, ProviderSpec, Reads, RequestMap, Server, Surf
 from ..core.provider import RequestReader, SpecAdapter, SpecInstrumentor, server_address
 from ..core.reading import field, given
 from ..core.telemetry import CallRecord
-from ..pricing.book import price_context
 from ..core.usage import Usage
+from ..pricing.book import price_context
 from .openai import CHAT_PARAMS, RESPONSES_READS, ResponsesAdapter
 
 # LiteLLM's custom_llm_provider -> gen_ai.provider.name (the values our SDK providers emit for the same API);
