@@ -107,6 +107,8 @@ class Adapter:
 
 
 class _CallObserver:
+    # streams: set True around each step of this call's stream (the nested-call rule, ``streams._nesting_mark``)
+    nesting_mark = _IN_CALL
     __slots__ = ("adapter", "call", "ended", "ends_stream", "nesting", "read_item", "state", "telemetry", "ticket")
     nesting: Token[bool] | None
 
@@ -146,16 +148,6 @@ class _CallObserver:
         result = self.telemetry.finish(self.call, error)
         if self.ticket is not None:  # budgets: settle the reservation to the actual cost (or release it)
             self.ticket.settle(result, error)
-
-    def nest(self) -> Token[bool]:
-        """Mark inner layers of ours as nested while this call's stream is read (``streams._nest``)."""
-        return _IN_CALL.set(True)
-
-    def unnest(self, token: Token[bool]) -> None:
-        try:
-            _IN_CALL.reset(token)
-        except ValueError:  # read in another context than the one the mark was set in
-            _IN_CALL.set(False)
 
     def detach(self) -> None:
         """The SDK call returned (a stream may still run): our span and the nesting mark stop being current."""

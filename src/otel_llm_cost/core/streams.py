@@ -38,12 +38,13 @@ class Observer(Protocol):
         """The call is over: record it (called once)."""
 
 
-def _nest(observer: Observer) -> Any:
+def _nesting_mark(observer: Observer) -> Any:
     """While a stream we record is read, inner layers of ours step aside, as during the call itself: what the
     outer SDK sends while its stream is read (a request it starts lazily, a Router's mid-stream fallback) belongs
-    to the same logical call. A token for ``observer.unnest``, or None for an observer without nesting."""
-    nest = getattr(observer, "nest", None)
-    return None if nest is None else nest()
+    to the same logical call. The observer's ``nesting_mark`` (a ``ContextVar[bool]`` set True around each step),
+    or None for an observer without nesting. Looked up once per stream; set and reset inline on every item (two
+    C calls, no Python call of ours)."""
+    return getattr(observer, "nesting_mark", None)
 
 
 def _not_a_context_manager(stream: Any) -> None:
@@ -88,13 +89,15 @@ class SyncStreamProxy(_Finisher, _Proxy):
         # the stream's own step, bound once: one call per item (``next()`` on it would be two)
         step = getattr(wrapped, "__next__", None)
         self._self_next: Any = step if callable(step) else None
+        self._self_mark = _nesting_mark(observer)
 
     def __iter__(self) -> SyncStreamProxy:
         return self
 
     def __next__(self) -> Any:
         while True:
-            nesting = _nest(self._self_observer)
+            mark = self._self_mark
+            nesting = None if mark is None else mark.set(True)
             try:
                 if self._self_next is None:
                     self._self_next = iter(self.__wrapped__).__next__
@@ -107,7 +110,10 @@ class SyncStreamProxy(_Finisher, _Proxy):
                 raise
             finally:
                 if nesting is not None:
-                    self._self_observer.unnest(nesting)  # type: ignore[attr-defined]
+                    try:
+                        mark.reset(nesting)
+                    except ValueError:  # read in another context than the one the mark was set in
+                        mark.set(False)
             try:  # an observer failure never reaches the caller: the item is shown
                 if self._self_observer.on_item(item):
                     return item
@@ -145,13 +151,15 @@ class AsyncStreamProxy(_Finisher, _Proxy):
         step = getattr(wrapped, "__anext__", None)
         # aiobotocore's ``__anext__`` is an async generator function, not a step: iterate its ``__aiter__()``
         self._self_items: Any = wrapped if callable(step) and not inspect.isasyncgenfunction(step) else None
+        self._self_mark = _nesting_mark(observer)
 
     def __aiter__(self) -> AsyncStreamProxy:
         return self
 
     async def __anext__(self) -> Any:
         while True:
-            nesting = _nest(self._self_observer)
+            mark = self._self_mark
+            nesting = None if mark is None else mark.set(True)
             try:
                 if self._self_items is None:
                     self._self_items = self.__wrapped__.__aiter__()
@@ -164,7 +172,10 @@ class AsyncStreamProxy(_Finisher, _Proxy):
                 raise
             finally:
                 if nesting is not None:
-                    self._self_observer.unnest(nesting)  # type: ignore[attr-defined]
+                    try:
+                        mark.reset(nesting)
+                    except ValueError:  # read in another context than the one the mark was set in
+                        mark.set(False)
             try:  # an observer failure never reaches the caller: the item is shown
                 if self._self_observer.on_item(item):
                     return item
