@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from contextvars import ContextVar, Token
+from functools import partial
 from typing import Any
 
 import wrapt
@@ -133,6 +134,14 @@ class _CallObserver:
         if self.ends_stream is not None and self.ends_stream(item):
             self.on_end(None)
         return shown
+
+    def steady_on_item(self) -> Callable[[Any], bool]:
+        """What the stream proxy calls for every item after the first (``streams._steady``): straight to the
+        adapter's reader, a ``partial`` with no Python call of ours in between, unless the adapter may end the
+        stream on an item. The first item went through ``on_item`` (its time)."""
+        if self.ends_stream is not None:
+            return self.on_item
+        return partial(self.read_item, self.call, state=self.state)
 
     def on_result(self, result: Any) -> None:
         self.adapter.read_result(self.call, result)

@@ -47,6 +47,13 @@ def _nesting_mark(observer: Observer) -> Any:
     return getattr(observer, "nesting_mark", None)
 
 
+def _steady(observer: Observer) -> Callable[[Any], bool]:
+    """What sees every item after the first: the observer's ``steady_on_item()`` when it has one (one Python call
+    fewer per item), else its ``on_item``. Looked up once per stream, after its first item."""
+    steady = getattr(observer, "steady_on_item", None)
+    return observer.on_item if steady is None else steady()
+
+
 def _not_a_context_manager(stream: Any) -> None:
     """Raise what ``with stream:`` raises for a stream that is no context manager (a generator, as Ollama's):
     the statement itself is run on it, so the error is the interpreter's own, whatever its version."""
@@ -90,6 +97,7 @@ class SyncStreamProxy(_Finisher, _Proxy):
         step = getattr(wrapped, "__next__", None)
         self._self_next: Any = step if callable(step) else None
         self._self_mark = _nesting_mark(observer)
+        self._self_on_item: Callable[[Any], bool] | None = None  # _steady(), from the second item on
 
     def __iter__(self) -> SyncStreamProxy:
         return self
@@ -115,7 +123,12 @@ class SyncStreamProxy(_Finisher, _Proxy):
                     except ValueError:  # read in another context than the one the mark was set in
                         mark.set(False)
             try:  # an observer failure never reaches the caller: the item is shown
-                if self._self_observer.on_item(item):
+                on_item = self._self_on_item
+                if on_item is None:  # the first item
+                    observer = self._self_observer
+                    self._self_on_item = _steady(observer)
+                    on_item = observer.on_item
+                if on_item(item):
                     return item
             except Exception:
                 logger.debug("otel-llm-cost: observing a stream item failed", exc_info=True)
@@ -152,6 +165,7 @@ class AsyncStreamProxy(_Finisher, _Proxy):
         # aiobotocore's ``__anext__`` is an async generator function, not a step: iterate its ``__aiter__()``
         self._self_items: Any = wrapped if callable(step) and not inspect.isasyncgenfunction(step) else None
         self._self_mark = _nesting_mark(observer)
+        self._self_on_item: Callable[[Any], bool] | None = None  # _steady(), from the second item on
 
     def __aiter__(self) -> AsyncStreamProxy:
         return self
@@ -177,7 +191,12 @@ class AsyncStreamProxy(_Finisher, _Proxy):
                     except ValueError:  # read in another context than the one the mark was set in
                         mark.set(False)
             try:  # an observer failure never reaches the caller: the item is shown
-                if self._self_observer.on_item(item):
+                on_item = self._self_on_item
+                if on_item is None:  # the first item
+                    observer = self._self_observer
+                    self._self_on_item = _steady(observer)
+                    on_item = observer.on_item
+                if on_item(item):
                     return item
             except Exception:
                 logger.debug("otel-llm-cost: observing a stream item failed", exc_info=True)
