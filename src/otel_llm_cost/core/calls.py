@@ -82,6 +82,10 @@ class Adapter:
     # ``response["stream"]``): read_result() sees the envelope, then attach_stream() installs our stream proxy in
     # it; when it installs none (not a streamed call), the call ends at once.
     stream_inside = False
+    # Stream items read_item looks at, by kind: ``(field, kinds)`` says an item whose ``__dict__[field]`` is not in
+    # ``kinds`` carries nothing this adapter reads (anthropic's content deltas), so the stream proxy passes it with
+    # no call at all. Items without that field are read as usual; the first item always is (its time).
+    read_kinds: tuple[str, frozenset[str]] | None = None
 
     def prepare(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Prepared | None:
         raise NotImplementedError
@@ -134,6 +138,11 @@ class _CallObserver:
         if self.ends_stream is not None and self.ends_stream(item):
             self.on_end(None)
         return shown
+
+    @property
+    def read_kinds(self) -> tuple[str, frozenset[str]] | None:
+        """The adapter's ``read_kinds`` (``streams._read_kinds``); None when an item may end its stream."""
+        return self.adapter.read_kinds if self.ends_stream is None else None
 
     def steady_on_item(self) -> Callable[[Any], bool]:
         """What the stream proxy calls for every item after the first (``streams._steady``): straight to the

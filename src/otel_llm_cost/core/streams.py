@@ -54,6 +54,11 @@ def _steady(observer: Observer) -> Callable[[Any], bool]:
     return observer.on_item if steady is None else steady()
 
 
+def _read_kinds(observer: Observer) -> tuple[str, frozenset[str]] | None:
+    """The observer's ``read_kinds`` (``Adapter.read_kinds``): items of other kinds pass with no call."""
+    return getattr(observer, "read_kinds", None)
+
+
 def _not_a_context_manager(stream: Any) -> None:
     """Raise what ``with stream:`` raises for a stream that is no context manager (a generator, as Ollama's):
     the statement itself is run on it, so the error is the interpreter's own, whatever its version."""
@@ -98,6 +103,7 @@ class SyncStreamProxy(_Finisher, _Proxy):
         self._self_next: Any = step if callable(step) else None
         self._self_mark = _nesting_mark(observer)
         self._self_on_item: Callable[[Any], bool] | None = None  # _steady(), from the second item on
+        self._self_kinds = _read_kinds(observer)
 
     def __iter__(self) -> SyncStreamProxy:
         return self
@@ -124,6 +130,13 @@ class SyncStreamProxy(_Finisher, _Proxy):
                         mark.set(False)
             try:  # an observer failure never reaches the caller: the item is shown
                 on_item = self._self_on_item
+                kinds = self._self_kinds
+                if kinds is not None and on_item is not None:  # an item of a kind the adapter does not read
+                    try:
+                        if item.__dict__[kinds[0]] not in kinds[1]:
+                            return item
+                    except (AttributeError, KeyError, TypeError):
+                        pass
                 if on_item is None:  # the first item
                     observer = self._self_observer
                     self._self_on_item = _steady(observer)
@@ -166,6 +179,7 @@ class AsyncStreamProxy(_Finisher, _Proxy):
         self._self_items: Any = wrapped if callable(step) and not inspect.isasyncgenfunction(step) else None
         self._self_mark = _nesting_mark(observer)
         self._self_on_item: Callable[[Any], bool] | None = None  # _steady(), from the second item on
+        self._self_kinds = _read_kinds(observer)
 
     def __aiter__(self) -> AsyncStreamProxy:
         return self
@@ -192,6 +206,13 @@ class AsyncStreamProxy(_Finisher, _Proxy):
                         mark.set(False)
             try:  # an observer failure never reaches the caller: the item is shown
                 on_item = self._self_on_item
+                kinds = self._self_kinds
+                if kinds is not None and on_item is not None:  # an item of a kind the adapter does not read
+                    try:
+                        if item.__dict__[kinds[0]] not in kinds[1]:
+                            return item
+                    except (AttributeError, KeyError, TypeError):
+                        pass
                 if on_item is None:  # the first item
                     observer = self._self_observer
                     self._self_on_item = _steady(observer)
