@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from contextvars import ContextVar, Token
+from functools import partial
 from typing import Any
 
 import wrapt
@@ -81,6 +82,10 @@ class Adapter:
     # ``response["stream"]``): read_result() sees the envelope, then attach_stream() installs our stream proxy in
     # it; when it installs none (not a streamed call), the call ends at once.
     stream_inside = False
+    # Stream items read_item looks at, by kind: ``(field, kinds)`` says an item whose ``__dict__[field]`` is not in
+    # ``kinds`` carries nothing this adapter reads (anthropic's content deltas), so the stream proxy passes it with
+    # no call at all. Items without that field are read as usual; the first item always is (its time).
+    read_kinds: tuple[str, frozenset[str]] | None = None
 
     def prepare(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Prepared | None:
         raise NotImplementedError
@@ -107,6 +112,8 @@ class Adapter:
 
 
 class _CallObserver:
+    # streams: set True around each step of this call's stream (the nested-call rule, ``streams._nesting_mark``)
+    nesting_mark = _IN_CALL
     __slots__ = ("adapter", "call", "ended", "ends_stream", "nesting", "read_item", "state", "telemetry", "ticket")
     nesting: Token[bool] | None
 
@@ -132,6 +139,19 @@ class _CallObserver:
             self.on_end(None)
         return shown
 
+    @property
+    def read_kinds(self) -> tuple[str, frozenset[str]] | None:
+        """The adapter's ``read_kinds`` (``streams._read_kinds``); None when an item may end its stream."""
+        return self.adapter.read_kinds if self.ends_stream is None else None
+
+    def steady_on_item(self) -> Callable[[Any], bool]:
+        """What the stream proxy calls for every item after the first (``streams._steady``): straight to the
+        adapter's reader, a ``partial`` with no Python call of ours in between, unless the adapter may end the
+        stream on an item. The first item went through ``on_item`` (its time)."""
+        if self.ends_stream is not None:
+            return self.on_item
+        return partial(self.read_item, self.call, state=self.state)
+
     def on_result(self, result: Any) -> None:
         self.adapter.read_result(self.call, result)
 
@@ -146,16 +166,6 @@ class _CallObserver:
         result = self.telemetry.finish(self.call, error)
         if self.ticket is not None:  # budgets: settle the reservation to the actual cost (or release it)
             self.ticket.settle(result, error)
-
-    def nest(self) -> Token[bool]:
-        """Mark inner layers of ours as nested while this call's stream is read (``streams._nest``)."""
-        return _IN_CALL.set(True)
-
-    def unnest(self, token: Token[bool]) -> None:
-        try:
-            _IN_CALL.reset(token)
-        except ValueError:  # read in another context than the one the mark was set in
-            _IN_CALL.set(False)
 
     def detach(self) -> None:
         """The SDK call returned (a stream may still run): our span and the nesting mark stop being current."""

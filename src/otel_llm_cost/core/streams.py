@@ -38,12 +38,38 @@ class Observer(Protocol):
         """The call is over: record it (called once)."""
 
 
-def _nest(observer: Observer) -> Any:
+def _nesting_mark(observer: Observer) -> Any:
     """While a stream we record is read, inner layers of ours step aside, as during the call itself: what the
     outer SDK sends while its stream is read (a request it starts lazily, a Router's mid-stream fallback) belongs
-    to the same logical call. A token for ``observer.unnest``, or None for an observer without nesting."""
-    nest = getattr(observer, "nest", None)
-    return None if nest is None else nest()
+    to the same logical call. The observer's ``nesting_mark`` (a ``ContextVar[bool]`` set True around each step),
+    or None for an observer without nesting. Looked up once per stream; set and reset inline on every item (two
+    C calls, no Python call of ours)."""
+    return getattr(observer, "nesting_mark", None)
+
+
+def _steady(observer: Observer) -> Callable[[Any], bool]:
+    """What sees every item after the first: the observer's ``steady_on_item()`` when it has one (one Python call
+    fewer per item), else its ``on_item``. Looked up once per stream, after its first item."""
+    steady = getattr(observer, "steady_on_item", None)
+    return observer.on_item if steady is None else steady()
+
+
+def _read_kinds(observer: Observer) -> tuple[str, frozenset[str]] | None:
+    """The observer's ``read_kinds`` (``Adapter.read_kinds``): items of other kinds pass with no call."""
+    return getattr(observer, "read_kinds", None)
+
+
+class _Steps:
+    """A stream proxy's per-item state in one plain object: reading an attribute of a ``wrapt`` proxy costs about
+    ten times a plain object's, and ``__next__`` reads several per item; it reads this one once."""
+
+    __slots__ = ("kinds", "mark", "on_item", "step")
+
+    def __init__(self, step: Any, observer: Observer) -> None:
+        self.step = step  # the stream's own step (sync: its ``__next__``; async: the async iterator), or None
+        self.mark = _nesting_mark(observer)
+        self.on_item: Callable[[Any], bool] | None = None  # _steady(), from the second item on
+        self.kinds = _read_kinds(observer)
 
 
 def _not_a_context_manager(stream: Any) -> None:
@@ -87,18 +113,20 @@ class SyncStreamProxy(_Finisher, _Proxy):
         self._self_done = False
         # the stream's own step, bound once: one call per item (``next()`` on it would be two)
         step = getattr(wrapped, "__next__", None)
-        self._self_next: Any = step if callable(step) else None
+        self._self_steps = _Steps(step if callable(step) else None, observer)
 
     def __iter__(self) -> SyncStreamProxy:
         return self
 
     def __next__(self) -> Any:
         while True:
-            nesting = _nest(self._self_observer)
+            steps = self._self_steps
+            mark = steps.mark
+            nesting = None if mark is None else mark.set(True)
             try:
-                if self._self_next is None:
-                    self._self_next = iter(self.__wrapped__).__next__
-                item = self._self_next()
+                if steps.step is None:
+                    steps.step = iter(self.__wrapped__).__next__
+                item = steps.step()
             except StopIteration:
                 self._self_end(None)
                 raise
@@ -107,9 +135,24 @@ class SyncStreamProxy(_Finisher, _Proxy):
                 raise
             finally:
                 if nesting is not None:
-                    self._self_observer.unnest(nesting)  # type: ignore[attr-defined]
+                    try:
+                        mark.reset(nesting)
+                    except ValueError:  # read in another context than the one the mark was set in
+                        mark.set(False)
             try:  # an observer failure never reaches the caller: the item is shown
-                if self._self_observer.on_item(item):
+                on_item = steps.on_item
+                kinds = steps.kinds
+                if kinds is not None and on_item is not None:  # an item of a kind the adapter does not read
+                    try:
+                        if item.__dict__[kinds[0]] not in kinds[1]:
+                            return item
+                    except (AttributeError, KeyError, TypeError):
+                        pass
+                if on_item is None:  # the first item
+                    observer = self._self_observer
+                    steps.on_item = _steady(observer)
+                    on_item = observer.on_item
+                if on_item(item):
                     return item
             except Exception:
                 logger.debug("otel-llm-cost: observing a stream item failed", exc_info=True)
@@ -144,18 +187,21 @@ class AsyncStreamProxy(_Finisher, _Proxy):
         self._self_done = False
         step = getattr(wrapped, "__anext__", None)
         # aiobotocore's ``__anext__`` is an async generator function, not a step: iterate its ``__aiter__()``
-        self._self_items: Any = wrapped if callable(step) and not inspect.isasyncgenfunction(step) else None
+        self._self_steps = _Steps(wrapped if callable(step) and not inspect.isasyncgenfunction(step) else None,
+                                  observer)
 
     def __aiter__(self) -> AsyncStreamProxy:
         return self
 
     async def __anext__(self) -> Any:
         while True:
-            nesting = _nest(self._self_observer)
+            steps = self._self_steps
+            mark = steps.mark
+            nesting = None if mark is None else mark.set(True)
             try:
-                if self._self_items is None:
-                    self._self_items = self.__wrapped__.__aiter__()
-                item = await self._self_items.__anext__()
+                if steps.step is None:
+                    steps.step = self.__wrapped__.__aiter__()
+                item = await steps.step.__anext__()
             except StopAsyncIteration:
                 self._self_end(None)
                 raise
@@ -164,9 +210,24 @@ class AsyncStreamProxy(_Finisher, _Proxy):
                 raise
             finally:
                 if nesting is not None:
-                    self._self_observer.unnest(nesting)  # type: ignore[attr-defined]
+                    try:
+                        mark.reset(nesting)
+                    except ValueError:  # read in another context than the one the mark was set in
+                        mark.set(False)
             try:  # an observer failure never reaches the caller: the item is shown
-                if self._self_observer.on_item(item):
+                on_item = steps.on_item
+                kinds = steps.kinds
+                if kinds is not None and on_item is not None:  # an item of a kind the adapter does not read
+                    try:
+                        if item.__dict__[kinds[0]] not in kinds[1]:
+                            return item
+                    except (AttributeError, KeyError, TypeError):
+                        pass
+                if on_item is None:  # the first item
+                    observer = self._self_observer
+                    steps.on_item = _steady(observer)
+                    on_item = observer.on_item
+                if on_item(item):
                     return item
             except Exception:
                 logger.debug("otel-llm-cost: observing a stream item failed", exc_info=True)

@@ -185,6 +185,8 @@ class MessagesAdapter(Adapter):
         call.price_request_model_first = call.provider == "aws.bedrock"
         return Prepared(call, kwargs, self.request.attributes(kwargs), _Counts() if call.streaming else None)
 
+    read_kinds = ("type", frozenset(("message_start", "message_delta")))  # read_item reads nothing else
+
     read_result = staticmethod(read_message)  # type: ignore[assignment]  # no method in between (every call)
 
     def read_item(self, call: CallRecord, item: Any, state: Any) -> bool:

@@ -89,7 +89,36 @@ class ChatAdapter(SpecAdapter):
             prepared.state = True
         return prepared
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        items = self.items
+        # a content chunk (no usage, no finish reason, model and id known) can be passed with no reader call when
+        # the reader reads nothing else of a chunk: its finish reasons from "choices[].finish_reason", its usage
+        # under "usage", no duration
+        self._quick = items.finish_over == ("choices", "finish_reason") and items.usage_name == "usage" \
+            and items.duration is None
+
     def read_item(self, call: CallRecord, item: Any, state: Any) -> bool:
+        if self._quick and call.response_id is not None and call.response_model is not None:
+            try:  # most chunks of a stream: attribute syntax and dict lookups only, no call
+                fields = item.__dict__
+                choices = fields["choices"]
+                quiet = fields["usage"] is None and choices.__class__ is list and choices \
+                    and not item.__pydantic_extra__
+                if quiet:
+                    for choice in choices:  # a loop, not all(): no generator calls
+                        if choice.__dict__["finish_reason"] is not None:
+                            quiet = False
+                            break
+                if quiet:
+                    if state is True:  # as _without_asked_usage does with a chunk that has choices
+                        fields_set = item.__pydantic_fields_set__
+                        if fields_set.__class__ is set and "usage" in fields_set:
+                            fields["usage"] = None
+                            fields_set.discard("usage")
+                    return True
+            except (AttributeError, KeyError):
+                pass  # not a plain model chunk: read it the long way
         view = fields_of(item)  # read once for both (every chunk)
         self.items.item(call, item, view)
         if state is not True:
