@@ -15,26 +15,34 @@ from provider_case import Event, ProviderCase, Surface, Wire, decode_answer
 
 MESSAGES = [{"role": "user", "content": "Capital of France?"}]
 DOCUMENTS = ["Paris is the capital of France.", "Berlin is the capital of Germany."]
+# The SDK retries a 429/5xx twice after 1 s and 2 s: the same with and without us, and seconds per error scenario
+NO_RETRY: Any = {"max_retries": 0}
 
 
 def _surfaces() -> tuple[Surface, ...]:
     out: list[Surface] = []
+    no_retry = {"request_options": NO_RETRY}
     for is_async in (False, True):
         tag = "async " if is_async else ""
         out += [
-            Surface(f"{tag}v2 chat", is_async, "plain", lambda c: c.v2.chat(model=CHAT_MODEL, messages=MESSAGES)),
+            Surface(f"{tag}v2 chat", is_async, "plain",
+                    lambda c: c.v2.chat(model=CHAT_MODEL, messages=MESSAGES, **no_retry)),
             Surface(f"{tag}v2 chat_stream", is_async, "generator",
-                    lambda c: c.v2.chat_stream(model=CHAT_MODEL, messages=MESSAGES)),
+                    lambda c: c.v2.chat_stream(model=CHAT_MODEL, messages=MESSAGES, **no_retry)),
             Surface(f"{tag}v2 embed", is_async, "plain",
                     lambda c: c.v2.embed(model=EMBED_MODEL, texts=["Paris"], input_type="search_document",
-                                         embedding_types=["float"])),
+                                         embedding_types=["float"], **no_retry)),
             Surface(f"{tag}v2 rerank", is_async, "plain",
-                    lambda c: c.v2.rerank(model=RERANK_MODEL, query="capital of France", documents=DOCUMENTS)),
-            Surface(f"{tag}v1 chat", is_async, "plain", lambda c: c.v1.chat(model=V1_MODEL, message="Capital?")),
+                    lambda c: c.v2.rerank(model=RERANK_MODEL, query="capital of France", documents=DOCUMENTS,
+                                          **no_retry)),
+            Surface(f"{tag}v1 chat", is_async, "plain",
+                    lambda c: c.v1.chat(model=V1_MODEL, message="Capital?", **no_retry)),
             Surface(f"{tag}v1 embed", is_async, "plain",
-                    lambda c: c.v1.embed(model=EMBED_MODEL, texts=["Paris"], input_type="search_document")),
+                    lambda c: c.v1.embed(model=EMBED_MODEL, texts=["Paris"], input_type="search_document",
+                                         **no_retry)),
             Surface(f"{tag}v1 rerank", is_async, "plain",
-                    lambda c: c.v1.rerank(model=RERANK_MODEL, query="capital of France", documents=DOCUMENTS)),
+                    lambda c: c.v1.rerank(model=RERANK_MODEL, query="capital of France", documents=DOCUMENTS,
+                                          **no_retry)),
         ]
     return tuple(out)
 

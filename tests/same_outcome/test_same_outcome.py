@@ -35,9 +35,8 @@ CASES: dict[str, Callable[[], ProviderCase]] = {
     "cohere": CohereCase,
     "mistral": MistralCase,
 }
-# openai-compatible, vertex_ai: the same SDK surfaces again, fewer scenarios suffice; cohere: its SDK parses each
-# answer slowly (about 0.7 s a scenario here, twice the others), a fifth keeps CI's time
-SHARE = {"openai-compatible": 0.25, "vertex_ai": 0.25, "cohere": 0.2}
+# openai-compatible, vertex_ai: the same SDK surfaces again, fewer scenarios suffice
+SHARE = {"openai-compatible": 0.25, "vertex_ai": 0.25}
 
 
 def _count(name: str) -> int:
