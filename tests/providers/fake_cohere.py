@@ -98,7 +98,9 @@ class FakeCohere:
             raise self.fail
         if self.fail is not None:
             status, payload = self.fail
-            return httpx.Response(status, json=payload)
+            # a short Retry-After, as rate-limited APIs send: the SDK retries a 429/5xx twice, after 1 s and 2 s
+            # without one (the retries still happen, and the test still sees the SDK's final error)
+            return httpx.Response(status, json=payload, headers={"retry-after-ms": "1"})
         path = request.url.path
         if path == "/v2/chat":
             return self._stream(self._v2_events(), sse, is_async) if body.get("stream") else \
