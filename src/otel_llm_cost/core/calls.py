@@ -483,6 +483,17 @@ def _is_peer(attr: Any) -> bool:
     return isinstance(attr, _WRAPPERS) and not _is_ours(attr)
 
 
+def _import(name: str) -> Any:
+    """``importlib.import_module``, once more after a KeyError: on Python 3.10 a finalizer that imports while
+    another import holds the module lock (garbage collection can run one at any allocation) corrupts the import
+    system's lock bookkeeping (a CPython bug, fixed in 3.12) and the outer import raises KeyError; the module
+    itself is fine, and importing it again works."""
+    try:
+        return importlib.import_module(name)
+    except KeyError:
+        return importlib.import_module(name)
+
+
 class LLMCostInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """Base of the per-SDK instrumentors: wraps ``targets()``, shares one Telemetry, restores on uninstrument.
 
@@ -505,11 +516,15 @@ class LLMCostInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         self._wrapped: list[tuple[Any, str, Any, Any]] = []  # (class, method name, previous attr, holder)
         for target in self.targets():
             try:
-                module = importlib.import_module(target.module)
+                module = _import(target.module)
                 owner, _, method = target.method.rpartition(".")
                 cls = getattr(module, owner) if owner else module  # no owner: a module-level function
             except (ImportError, AttributeError):
                 logger.debug("otel-llm-cost: %s.%s not present in this SDK version", target.module, target.method)
+                continue
+            except Exception:  # an SDK module that fails to import for another reason must not stop the app
+                logger.warning("otel-llm-cost: importing %s failed; %s is not instrumented", target.module,
+                               target.method, exc_info=True)
                 continue
             if target.factory is not None:
                 make = target.factory
