@@ -65,7 +65,7 @@ def main() -> None:
 
     import otel_llm_cost
     from otel_llm_cost.core.calls import RUNTIME
-    from otel_llm_cost.providers.openai import _server_cache
+    from otel_llm_cost.core.telemetry import COUNTERS
 
     class DropSpans(SpanExporter):
         def export(self, spans: Sequence[Any]) -> SpanExportResult:
@@ -117,10 +117,10 @@ def main() -> None:
     half = next((rss for done, rss in points if done >= args.calls // 2), end)
     print(f"\nRSS: {base:.1f} MiB after warm-up -> {end:.1f} MiB after {args.calls} more calls "
           f"(+{end - base:.1f} MiB in all; +{end - half:.1f} MiB over the second half)")
-    series = {name: len(values) for name, values in telemetry.totals._series.items()}
+    series = {name: len(telemetry.totals.totals(name)) for name, *_ in COUNTERS}
     seen = {key: len(values) for key, values in telemetry.attribution._seen.items()}
     print(f"bounded caches: price memo {len(telemetry.book._memo)} (max {telemetry.book._memo_size}), "
-          f"server cache {len(_server_cache)}, attribution values {seen} "
+          f"call shapes {len(telemetry._shapes)} (max 1024), attribution values {seen} "
           f"(cap {telemetry.attribution.max_values}), counter series {series} "
           f"(cap {type(telemetry.totals).MAX_SERIES})")
     if args.tracemalloc:

@@ -108,7 +108,7 @@ class CallRecord:
                  "metric_base", "operation", "peer_span", "price_context", "price_request_model_first", "provider",
                  "provider_cost", "request_model", "response_id", "response_model", "server_address",
                  "server_duration", "server_port",
-                 "service_tier", "span", "start_perf", "start_time", "streaming", "trackers", "usage")
+                 "service_tier", "shape", "span", "start_perf", "start_time", "streaming", "trackers", "usage")
 
     def __init__(self, operation: str, provider: str, request_model: str | None, server_address: str | None,
                  server_port: int | None, streaming: bool) -> None:
@@ -141,7 +141,8 @@ class CallRecord:
         self.span: trace.Span = trace.INVALID_SPAN
         self.peer_span = False
         self.attribution: Mapping[str, str] = {}
-        self.metric_base: dict[str, Any] = {}
+        self.metric_base: dict[str, Any] = {}  # shared with every call of its shape: replaced, never changed
+        self.shape: _Shape | None = None  # start() sets it; None: the metric attributes are built for this call
         self.trackers: tuple[Spend, ...] = ()  # the in-process trackers (tracking.track) active when it started
         self._context_token: object | None = None
 
@@ -157,8 +158,9 @@ class CallRecord:
         if provider == self.provider:
             return
         self.provider = provider
-        if PROVIDER in self.metric_base:
-            self.metric_base[PROVIDER] = provider  # same key, same place: the attribute order stays
+        if PROVIDER in self.metric_base:  # same key, same place: the attribute order stays
+            self.metric_base = {**self.metric_base, PROVIDER: provider}
+            self.shape = None  # its cached series name the provider first routed to
         if not self.peer_span:
             self.span.set_attribute(PROVIDER, provider)
 
@@ -175,18 +177,22 @@ class CounterTotals:
     """Cumulative totals of our counters per attribute set, reported through observable counters.
 
     Why not synchronous counters: the OpenTelemetry SDK cleans and hashes the attributes of every measurement,
-    which for the ~10 counter increments of one priced call cost more than the rest of our work together; adding
-    to a dict under one lock is about a microsecond, and the SDK sees each series once per collection instead.
-    The exported data is the same (monotonic sums, same names, units and attributes). Series per instrument are
-    capped like the SDK's cardinality limit: beyond it they go to ``otel.metric.overflow=true``.
-    One per meter (see ``for_meter``), so instrumenting again with the same providers keeps adding to it.
+    which for the ~10 counter increments of one priced call cost more than the rest of our work together. Each
+    series (instrument, attribute set) gets a slot, an index into one list, once (``slot``); a call then adds to
+    its slots under one lock, with no hashing at all (its ``_Series`` remembers the slots), and the SDK sees each
+    series once per collection. The exported data is the same (monotonic sums, same names, units and attributes).
+    Series per instrument are capped like the SDK's cardinality limit: beyond it they go to
+    ``otel.metric.overflow=true``. One per meter (see ``for_meter``), so instrumenting again with the same
+    providers keeps adding to it.
     """
 
     MAX_SERIES = 2000
 
     def __init__(self, meter: metrics.Meter) -> None:
         self._lock = threading.Lock()
-        self._series: dict[str, dict[_Key, float]] = {}
+        self._values: list[float] = []  # slot -> running total
+        self._slots: dict[tuple[str, _Key], int] = {}  # (instrument, attribute key) -> slot
+        self._series: dict[str, dict[_Key, int]] = {}  # instrument -> attribute key -> slot
         for name, unit, description in COUNTERS:
             self._series[name] = {}
             meter.create_observable_counter(name, callbacks=[self._observer(name)], unit=unit,
@@ -197,22 +203,39 @@ class CounterTotals:
 
         def observe(options: CallbackOptions) -> Iterable[Observation]:
             with self._lock:
-                items = list(series.items())
+                values = self._values
+                items = [(key, values[slot]) for key, slot in series.items()]
             return [Observation(value, dict(key)) for key, value in items]
 
         return observe
 
-    def add(self, increments: list[tuple[str, _Key, float]]) -> None:
-        """Add (instrument name, attribute key, value) increments of one call, atomically."""
+    def slot(self, name: str, key: _Key) -> int:
+        """The slot of one series of instrument ``name`` (made on first sight; the overflow series past the cap)."""
+        found = self._slots.get((name, key))
+        if found is not None:
+            return found
         with self._lock:
-            for name, key, value in increments:
-                series = self._series[name]
-                if key in series:
-                    series[key] += value
-                elif len(series) < self.MAX_SERIES:
-                    series[key] = value
-                else:
-                    series[_OVERFLOW] = series.get(_OVERFLOW, 0) + value
+            series = self._series[name]
+            if key not in series and len(series) >= self.MAX_SERIES:
+                key = _OVERFLOW
+            found = series.get(key)
+            if found is None:
+                found = series[key] = len(self._values)
+                self._values.append(0)
+            self._slots[(name, key)] = found
+            return found
+
+    def add(self, increments: list[tuple[int, float]]) -> None:
+        """Add the (slot, value) increments of one call, atomically."""
+        with self._lock:
+            values = self._values
+            for slot, value in increments:
+                values[slot] += value
+
+    def totals(self, name: str) -> dict[_Key, float]:
+        """Instrument ``name``'s totals by attribute key (for tests and the memory benchmark)."""
+        with self._lock:
+            return {key: self._values[slot] for key, slot in self._series[name].items()}
 
     @classmethod
     def for_meter(cls, meter: metrics.Meter) -> CounterTotals:
@@ -221,6 +244,76 @@ class CounterTotals:
             if totals is None:
                 totals = _TOTALS[meter] = cls(meter)
             return totals
+
+
+class _Series:
+    """One metric attribute set (a shape's attributes plus a response model): the attribute dicts every call of it
+    records with, and its counter slots, built once. Sharing the dicts is safe: the OpenTelemetry SDK copies the
+    attributes it is given."""
+
+    __slots__ = ("attrs", "cost_slots", "input_attrs", "key", "output_attrs", "savings_slots", "slots",
+                 "text_token_slots", "totals")
+
+    def __init__(self, attrs: dict[str, Any], totals: CounterTotals) -> None:
+        self.attrs = attrs
+        self.input_attrs = {**attrs, TOKEN_TYPE: "input"}
+        self.output_attrs = {**attrs, TOKEN_TYPE: "output"}
+        # The attributes are always built in the same order (start(), then the response model), so the plain
+        # tuple names one attribute set once: no sorting.
+        self.key: _Key = tuple(attrs.items())
+        self.totals = totals
+        self.slots: dict[tuple[str, str], int] = {}  # (instrument, value of its own attribute) -> slot
+        # The slots most calls add to, by position (the order of _token_counts, _cost_parts, _SAVINGS): -1 until
+        # the series is first added to, so a series that never had a value is never exported.
+        self.text_token_slots = [-1] * len(TOKEN_COUNTERS)
+        self.cost_slots = [-1] * len(_COST_PARTS)
+        self.savings_slots = [-1] * len(_SAVINGS)
+
+    def fill(self, slots: list[int], index: int) -> int:
+        """The slot at ``index`` of one of the positional lists above, made now."""
+        if slots is self.text_token_slots:
+            found = self.slot(_TOKEN_COUNTER_NAMES[index], TOKEN_MODALITY, "text")
+        elif slots is self.cost_slots:
+            found = self.slot(COST_COUNTER, COST_TYPE, _COST_PARTS[index])
+        else:
+            found = self.slot(SAVINGS_COUNTER, COST_TYPE, _SAVINGS[index])
+        slots[index] = found
+        return found
+
+    def slot(self, name: str, attribute: str, value: str) -> int:
+        found = self.slots.get((name, value))
+        if found is None:
+            found = self.totals.slot(name, (*self.key, (attribute, value)))
+            if len(self.slots) < 64:
+                self.slots[(name, value)] = found
+        return found
+
+
+class _Shape:
+    """What every call with the same request facts and attribution shares: its span name and start attributes,
+    its metric attributes, and its series by response model. Built on first sight, kept in ``Telemetry._shapes``."""
+
+    __slots__ = ("metric_base", "name", "series", "span_attrs", "span_base")
+
+    def __init__(self, name: str, span_base: dict[str, Any], span_attrs: dict[str, Any],
+                 metric_base: dict[str, Any]) -> None:
+        self.name = name
+        self.span_base = span_base  # without the attribution (request parameters go between)
+        self.span_attrs = span_attrs
+        self.metric_base = metric_base
+        self.series: dict[str | None, _Series] = {}
+
+    def series_for(self, response_model: str | None, totals: CounterTotals) -> _Series:
+        found = self.series.get(response_model)
+        if found is None:
+            found = _series(self.metric_base, response_model, totals)
+            if len(self.series) < 16:
+                self.series[response_model] = found
+        return found
+
+
+def _series(metric_base: dict[str, Any], response_model: str | None, totals: CounterTotals) -> _Series:
+    return _Series({**metric_base, RESPONSE_MODEL: response_model} if response_model else dict(metric_base), totals)
 
 
 _TOTALS: weakref.WeakKeyDictionary[Any, CounterTotals] = weakref.WeakKeyDictionary()
@@ -262,6 +355,7 @@ class Telemetry:
             description="Time from request start to the first streamed chunk",
             explicit_bucket_boundaries_advisory=list(DURATION_BUCKETS))
         self._invalid_warned: set[tuple[str, str | None, str]] = set()
+        self._shapes: dict[tuple[Any, ...], _Shape] = {}  # see _shape
         self.operation_cost = meter.create_histogram(
             "gen_ai.client.operation.cost", unit="USD", description="Cost of one GenAI call in USD",
             explicit_bucket_boundaries_advisory=list(COST_BUCKETS))
@@ -273,8 +367,28 @@ class Telemetry:
 
     def start(self, call: CallRecord, request_attributes: Mapping[str, Any] | None = None) -> CallRecord:
         """Open the call's span (or adopt a peer's GenAI span) and make it current during the SDK call."""
-        call.attribution = self.attribution.span_attributes()
+        attribution = call.attribution = self.attribution.span_attributes()
         call.trackers = active_trackers()
+        shape_key = (call.operation, call.provider, call.request_model, call.server_address, call.server_port,
+                     call.streaming, tuple(attribution.items()) if attribution else None)
+        shape = call.shape = self._shapes.get(shape_key) or self._shape(call, attribution, shape_key)
+        call.metric_base = shape.metric_base
+        parent = otel_context.get_current()  # read once: for the peer check, the span's parent and its context
+        current = trace.get_current_span(parent)
+        peer = _peer_genai_span(current) if current.is_recording() else None
+        if peer is not None:
+            call.span, call.peer_span = peer, True
+            peer.set_attributes(attribution)
+        else:
+            attrs = shape.span_attrs if not request_attributes else \
+                {**shape.span_base, **request_attributes, **attribution}
+            call.span = self.tracer.start_span(shape.name, context=parent, kind=SpanKind.CLIENT, attributes=attrs)
+            call._context_token = otel_context.attach(trace.set_span_in_context(call.span, parent))
+        return call
+
+    def _shape(self, call: CallRecord, attribution: Mapping[str, str], key: tuple[Any, ...]) -> _Shape:
+        """A new ``_Shape`` for the call, kept under ``key`` (its request facts and attribution: most calls of an app
+        repeat a few). The cache starts over when full (an attribution key of many values, a user id)."""
         attrs: dict[str, Any] = {OPERATION: call.operation, PROVIDER: call.provider}
         if call.request_model:
             attrs[REQUEST_MODEL] = call.request_model
@@ -284,29 +398,19 @@ class Telemetry:
             attrs[SERVER_PORT] = call.server_port
         if call.streaming:
             attrs[REQUEST_STREAM] = True
-        if request_attributes:
-            attrs.update(request_attributes)
-        if call.attribution:
-            attrs.update(call.attribution)
-        parent = otel_context.get_current()  # read once: for the peer check, the span's parent and its context
-        current = trace.get_current_span(parent)
-        peer = _peer_genai_span(current) if current.is_recording() else None
-        if peer is not None:
-            call.span, call.peer_span = peer, True
-            peer.set_attributes(call.attribution)
-        else:
-            name = f"{call.operation} {call.request_model}" if call.request_model else call.operation
-            call.span = self.tracer.start_span(name, context=parent, kind=SpanKind.CLIENT, attributes=attrs)
-            call._context_token = otel_context.attach(trace.set_span_in_context(call.span, parent))
         base: dict[str, Any] = {OPERATION: call.operation, PROVIDER: call.provider}
         if call.request_model:
             base[REQUEST_MODEL] = call.request_model
         if call.server_address:
             base[SERVER_ADDRESS] = call.server_address
-        if call.attribution:
-            base.update(self.attribution.metric_attributes(call.attribution))
-        call.metric_base = base
-        return call
+        if attribution:
+            base.update(self.attribution.metric_attributes(attribution))
+        name = f"{call.operation} {call.request_model}" if call.request_model else call.operation
+        shape = _Shape(name, attrs, {**attrs, **attribution} if attribution else attrs, base)
+        if len(self._shapes) >= 1024:
+            self._shapes.clear()
+        self._shapes[key] = shape
+        return shape
 
     def detach(self, call: CallRecord) -> None:
         """Stop the span being current (the SDK call returned; a stream may still be running)."""
@@ -327,9 +431,13 @@ class Telemetry:
             duration = time.perf_counter() - call.start_perf
             span = call.span
             attrs: dict[str, Any] = {}
-            metric_attrs = dict(call.metric_base)
+            shape = call.shape
+            series = None if shape is None else shape.series.get(call.response_model)
+            if series is None:
+                series = _series(call.metric_base, call.response_model, self.totals) if shape is None \
+                    else shape.series_for(call.response_model, self.totals)
             if call.response_model:
-                attrs[RESPONSE_MODEL] = metric_attrs[RESPONSE_MODEL] = call.response_model
+                attrs[RESPONSE_MODEL] = call.response_model
             if call.response_id:
                 attrs[RESPONSE_ID] = call.response_id
             if call.finish_reasons:
@@ -373,7 +481,7 @@ class Telemetry:
             span.set_attributes(attrs)
             if call.error_type:
                 span.set_status(Status(StatusCode.ERROR, str(error) if error is not None else call.error_type))
-            self._record_metrics(call, metric_attrs, usage, result, duration)
+            self._record_metrics(call, series, usage, result, duration)
             if call.trackers:  # the same usage and result as the metrics: a tracker always agrees with them
                 record_spend(call.trackers, call.provider, call.request_model or call.response_model, call.attribution,
                              call.error_type is not None, usage, result)
@@ -407,40 +515,47 @@ class Telemetry:
                               duration_s=duration if call.server_duration is None else call.server_duration,
                               provider_cost=call.provider_cost)
 
-    def _record_metrics(self, call: CallRecord, attrs: dict[str, Any], usage: Usage | None,
+    def _record_metrics(self, call: CallRecord, series: _Series, usage: Usage | None,
                         result: Cost | Unpriced | None, duration: float) -> None:
+        attrs = series.attrs
         if not call.peer_span:  # a peer instrumentation records these two itself: never twice
             duration_attrs = {**attrs, ERROR_TYPE: call.error_type} if call.error_type else attrs
             self.duration.record(duration, duration_attrs)
             if usage is not None:
                 if usage.input_tokens is not None:
-                    self.token_usage.record(usage.input_tokens, {**attrs, TOKEN_TYPE: "input"})
+                    self.token_usage.record(usage.input_tokens, series.input_attrs)
                 if usage.output_tokens is not None:
-                    self.token_usage.record(usage.output_tokens, {**attrs, TOKEN_TYPE: "output"})
+                    self.token_usage.record(usage.output_tokens, series.output_attrs)
         if call.first_chunk is not None:
             self.time_to_first_chunk.record(call.first_chunk - call.start_perf, attrs)
         if isinstance(result, Cost):
             self.operation_cost.record(result.total, attrs)
-        # The attributes are always built in the same order (start(), then the response model), so the plain
-        # tuple names one attribute set once: no sorting on the per-call path.
-        key: _Key = tuple(attrs.items())
-        increments: list[tuple[str, _Key, float]] = []
+        increments: list[tuple[int, float]] = []
+        fill = series.fill
         if usage is not None:
-            for field, name, value in zip(TOKEN_COUNTERS, TOKEN_COUNTERS.values(), _token_counts(usage), strict=True):
+            slots = series.text_token_slots
+            for index, value in enumerate(_token_counts(usage)):
                 if value and value > 0:
-                    modality = _modality(usage, field) if field == "input_tokens" and (
-                        usage.input_audio_tokens or usage.input_image_tokens) else "text"
-                    increments.append((name, (*key, (TOKEN_MODALITY, modality)), value))
+                    slot = slots[index]
+                    if index == 0 and (usage.input_audio_tokens or usage.input_image_tokens):
+                        modality = _modality(usage, "input_tokens")
+                        if modality != "text":
+                            slot = series.slot(_TOKEN_COUNTER_NAMES[0], TOKEN_MODALITY, modality)
+                    increments.append((fill(slots, index) if slot < 0 else slot, value))
         if isinstance(result, Cost):
-            for part, value in result.parts().items():
+            slots = series.cost_slots
+            for index, value in enumerate(_cost_parts(result)):
                 if value:
-                    increments.append((COST_COUNTER, (*key, (COST_TYPE, part)), value))
-            if result.cache_savings:
-                increments.append((SAVINGS_COUNTER, (*key, (COST_TYPE, "cache_read")), result.cache_savings))
-            if result.discount_savings:
-                increments.append((SAVINGS_COUNTER, (*key, (COST_TYPE, "discount")), result.discount_savings))
+                    slot = slots[index]
+                    increments.append((fill(slots, index) if slot < 0 else slot, value))
+            if result.cache_savings or result.discount_savings:
+                slots = series.savings_slots
+                for index, value in enumerate((result.cache_savings, result.discount_savings)):
+                    if value:
+                        slot = slots[index]
+                        increments.append((fill(slots, index) if slot < 0 else slot, value))
         elif result is not None:
-            increments.append((UNPRICED_COUNTER, (*key, (UNPRICED_REASON, result.reason)), 1))
+            increments.append((series.slot(UNPRICED_COUNTER, UNPRICED_REASON, result.reason), 1))
         if increments:
             self.totals.add(increments)
 
@@ -458,6 +573,10 @@ def _provider_cost_problem(cost: float) -> str | None:
 
 
 _token_counts = attrgetter(*TOKEN_COUNTERS)  # the counted fields in one C call (every call)
+_COST_PARTS = ("input", "output", "cache_read", "cache_write", "other")  # gen_ai.cost.type values (Cost.parts)
+_cost_parts = attrgetter(*_COST_PARTS)
+_SAVINGS = ("cache_read", "discount")  # gen_ai.cost.type values of the savings counter: cache_savings, discount_savings
+_TOKEN_COUNTER_NAMES = tuple(TOKEN_COUNTERS.values())
 
 
 def _modality(usage: Usage, field: str) -> str:
