@@ -86,6 +86,8 @@ class Adapter:
     # ``kinds`` carries nothing this adapter reads (anthropic's content deltas), so the stream proxy passes it with
     # no call at all. Items without that field are read as usual; the first item always is (its time).
     read_kinds: tuple[str, frozenset[str]] | None = None
+    # ``ProviderSpec.streams_call_sdks``: whether the nested-call mark is set while each streamed item is read
+    marks_stream_reads = True
 
     def prepare(self, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Prepared | None:
         raise NotImplementedError
@@ -112,8 +114,6 @@ class Adapter:
 
 
 class _CallObserver:
-    # streams: set True around each step of this call's stream (the nested-call rule, ``streams._nesting_mark``)
-    nesting_mark = _IN_CALL
     __slots__ = ("adapter", "call", "ended", "ends_stream", "nesting", "read_item", "state", "telemetry", "ticket")
     nesting: Token[bool] | None
 
@@ -138,6 +138,12 @@ class _CallObserver:
         if self.ends_stream is not None and self.ends_stream(item):
             self.on_end(None)
         return shown
+
+    @property
+    def nesting_mark(self) -> ContextVar[bool] | None:
+        """Set True around each step of this call's stream (the nested-call rule, ``streams._nesting_mark``),
+        unless the adapter's SDK never calls another SDK while its stream is read."""
+        return _IN_CALL if self.adapter.marks_stream_reads else None
 
     @property
     def read_kinds(self) -> tuple[str, frozenset[str]] | None:

@@ -221,3 +221,8 @@ class ProviderSpec:
     surfaces: tuple[Surface | ClientFactory, ...]
     server: Server = Server()
     request: RequestMap = RequestMap()
+    # Whether reading one of this SDK's streams may run another instrumented SDK's call (an SDK over others:
+    # LiteLLM's streams send their request lazily, through the openai SDK): then, while each item is read, inner
+    # layers of ours step aside (calls.py, the nested-call rule). False for an SDK that only speaks HTTP: two
+    # context-variable calls fewer per streamed item.
+    streams_call_sdks: bool = True

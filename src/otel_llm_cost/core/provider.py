@@ -443,7 +443,9 @@ class SpecInstrumentor(LLMCostInstrumentor):
                 if server not in readers:  # one endpoint memo per way of finding the client
                     readers[server] = RequestReader(spec.request, EndpointLookup(spec.provider, server))
                 make = surface.adapter or SpecAdapter
-                adapters[surface] = make(surface.operation, readers[server], surface.reads,
-                                         getattr(surface, "stream_reads", None))
+                adapter = make(surface.operation, readers[server], surface.reads,
+                               getattr(surface, "stream_reads", None))
+                adapter.marks_stream_reads = spec.streams_call_sdks
+                adapters[surface] = adapter
             self._adapters = adapters
         return _targets(self.spec, adapters.__getitem__)

@@ -111,9 +111,11 @@ class SyncStreamProxy(_Finisher, _Proxy):
         super().__init__(wrapped)
         self._self_observer = observer
         self._self_done = False
-        # the stream's own step, bound once: one call per item (``next()`` on it would be two)
-        step = getattr(wrapped, "__next__", None)
-        self._self_steps = _Steps(step if callable(step) else None, observer)
+        # The stream's own step, bound on the first item: ``iter(stream).__next__``, one call per item (``next()``
+        # on it would be two). For an iterator that is the stream's ``__next__``; the openai and anthropic
+        # ``Stream`` iterate a generator (their ``__iter__``), which steps in C where their ``__next__`` is a
+        # Python call per item over that same generator: what the SDK itself does when iterated.
+        self._self_steps = _Steps(None, observer)
 
     def __iter__(self) -> SyncStreamProxy:
         return self

@@ -117,7 +117,7 @@ def service_tier_context(service_tier: str | None) -> dict[str, str] | None:
 
 
 # usage.inference_geo values billed at the standard rate ("not_available": a model without data residency)
-_STANDARD_GEOS = frozenset(("global", "not_available"))
+STANDARD_GEOS = frozenset(("global", "not_available"))
 
 
 def price_context(service_tier: str | None, speed: str | None = None,
@@ -126,7 +126,7 @@ def price_context(service_tier: str | None, speed: str | None = None,
     (``speed: "fast"``) and US-only inference (``inference_geo: "us"``, a 1.1x surcharge in the table); None
     when the tier alone says it (the price book derives that context itself)."""
     extra = {"speed": "fast"} if speed == "fast" else {}
-    if isinstance(inference_geo, str) and inference_geo and inference_geo.lower() not in _STANDARD_GEOS:
+    if isinstance(inference_geo, str) and inference_geo and inference_geo.lower() not in STANDARD_GEOS:
         extra["inference_geo"] = inference_geo.lower()
     return {**(service_tier_context(service_tier) or {}), **extra} if extra else None
 

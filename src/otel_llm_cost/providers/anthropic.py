@@ -35,7 +35,7 @@ from ..core.reading import field, fields_of, whole
 from ..core.streams import AsyncStreamProxy, SyncStreamProxy
 from ..core.telemetry import CallRecord, Telemetry
 from ..core.usage import Usage
-from ..pricing.book import price_context
+from ..pricing.book import STANDARD_GEOS, price_context
 
 _NATIVE_SWITCH = "ANTHROPIC_OPEN_TELEMETRY"
 # Every 2.x client has ``_gen_ai_provider_name``; for one that does not, its class name says (AnthropicAWS,
@@ -137,8 +137,10 @@ class _Counts:
             call.service_tier = self.tier
         # fast mode and US-only inference are price variants of their own, together with the service tier;
         # inference_geo is the Claude API's (Bedrock and Vertex price their regions in their own rows)
-        context = price_context(self.tier or call.service_tier, self.speed,
-                                self.geo if call.provider == "anthropic" else None)
+        geo = self.geo if call.provider == "anthropic" else None
+        if self.speed is None and (geo is None or geo in STANDARD_GEOS):  # the common case: no call (every call)
+            return
+        context = price_context(self.tier or call.service_tier, self.speed, geo)
         if context is not None:
             call.price_context = context
 
@@ -295,7 +297,8 @@ def _surfaces() -> tuple[Surface, ...]:
     return tuple(out)
 
 
-SPEC = ProviderSpec(name="anthropic", provider=_PROVIDER, request=_REQUEST, surfaces=_surfaces())
+SPEC = ProviderSpec(name="anthropic", provider=_PROVIDER, request=_REQUEST, surfaces=_surfaces(),
+                    streams_call_sdks=False)  # an HTTP client: its streams call no other SDK
 
 
 class AnthropicInstrumentor(SpecInstrumentor):

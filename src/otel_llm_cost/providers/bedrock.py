@@ -381,6 +381,7 @@ class BedrockAdapter(Adapter):
 
 SPEC = ProviderSpec(
     name="botocore", provider=Fixed("aws.bedrock"),
+    streams_call_sdks=False,  # an HTTP client: its streams call no other SDK
     server=Server(client="", base_url="meta.endpoint_url"),
     request=RequestMap(model="modelId", stream=None),
     surfaces=(Surface("botocore.client", "BaseClient", ("_make_api_call",), adapter=BedrockAdapter),

@@ -57,6 +57,7 @@ def _surfaces(module: str, owner: str, is_async: bool, chat: Reads, stream: Read
 
 SPEC = ProviderSpec(
     name="cohere", provider=Fixed("cohere"),
+    streams_call_sdks=False,  # an HTTP client: its streams call no other SDK
     # clients hold their wrapper; V2Client (``Client().v2``) in cohere 7 only through its raw client
     server=Server(client=("_client_wrapper", "_raw_client._client_wrapper"), base_url="_base_url"),
     request=RequestMap(stream=None, params=_PARAMS, stop="stop_sequences"),

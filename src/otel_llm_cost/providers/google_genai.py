@@ -216,6 +216,7 @@ def _adapter(streaming: bool | None) -> Any:
 
 SPEC = ProviderSpec(
     name="google_genai", provider=ClientFlag("vertexai", "gcp.vertex_ai", "gcp.gemini"),
+    streams_call_sdks=False,  # an HTTP client: its streams call no other SDK
     server=Server(client="_api_client", base_url="_http_options.base_url"),
     request=RequestMap(stream=None),
     surfaces=(

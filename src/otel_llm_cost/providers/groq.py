@@ -18,6 +18,7 @@ _EMBEDDINGS = Reads(usage=UsageMap(input="prompt_tokens"))
 
 SPEC = ProviderSpec(
     name="groq", provider=Fixed("groq"),
+    streams_call_sdks=False,  # an HTTP client: its streams call no other SDK
     # "on_demand" is Groq's standard tier: the price table's plain prices
     request=RequestMap(params=CHAT_PARAMS, stop="stop", service_tier="service_tier",
                        tier_unset=("auto", "on_demand"), choice_count="n"),

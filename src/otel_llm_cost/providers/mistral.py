@@ -79,6 +79,7 @@ def _surfaces(package: str) -> tuple[Surface, ...]:
 
 SPEC = ProviderSpec(
     name="mistralai",
+    streams_call_sdks=False,  # an HTTP client: its streams call no other SDK
     provider=ByHost(hosts=(("aiplatform.googleapis.com", "gcp.vertex_ai"), (".azure.com", "azure.ai.inference")),
                     default="mistral_ai"),
     server=Server(client="", base_url=_server_url),

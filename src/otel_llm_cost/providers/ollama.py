@@ -63,6 +63,7 @@ class OllamaAdapter(SpecAdapter):
 
 SPEC = ProviderSpec(
     name="ollama", provider=Fixed("ollama"),
+    streams_call_sdks=False,  # an HTTP client: its streams call no other SDK
     request=RequestMap(stream=None),
     surfaces=(
         Surface("ollama._client", "Client", ("_request",), reads=_READS, adapter=OllamaAdapter),

@@ -207,6 +207,7 @@ _CHAT = "openai.resources.chat.completions.completions"
 _RESPONSES = "openai.resources.responses.responses"
 SPEC = ProviderSpec(
     name="openai", provider=HOSTS, request=REQUEST,
+    streams_call_sdks=False,  # an HTTP client: its streams call no other SDK
     surfaces=(
         Surface(_CHAT, "Completions", ("create", "parse"), reads=CHAT_READS, adapter=ChatAdapter),
         Surface(_CHAT, "AsyncCompletions", async_=("create", "parse"), reads=CHAT_READS, adapter=ChatAdapter),
