@@ -140,14 +140,15 @@ def round_robin(configs: Sequence[str], rounds: int, kinds: Sequence[str], run: 
             got = run(config)
             for kind in kinds:
                 results[config][kind] += got[kind]
-            summary = ", ".join(f"{kind} {per_call(got[kind]):.1f} us" for kind in kinds)
+            summary = ", ".join(f"{kind} {per_call(got[kind]):.1f} us" for kind in kinds
+                                if got[kind] and "wrapper" not in kind)
             print(f"round {round_no + 1}/{rounds} {config}: {label}{summary}", flush=True)
     return results
 
 
 def paired_added(pairs: Iterable[tuple[float, float]]) -> float:
     """Median of the paired differences (instrumented - uninstrumented) of (uninstrumented, instrumented)."""
-    return statistics.median(inst - base for base, inst in pairs)
+    return statistics.median(pair[1] - pair[0] for pair in pairs)
 
 
 # -- deterministic figures: what a call costs, independent of the machine's speed and load -------------------
@@ -246,6 +247,11 @@ def call_diff(a: Mapping[str, Any], b: Mapping[str, Any], top: int = 40) -> None
             print(f"  {d:+8.1f}  {f}")
 
 
+def uninstrumented_us(results: Mapping[str, Mapping[str, list[tuple[float, float]]]], kind: str) -> float:
+    """The median uninstrumented per-call time of ``kind`` over every configuration's batches."""
+    return statistics.median(b for r in results.values() for b, *_ in r[kind])
+
+
 def print_times(kind: str, results: Mapping[str, Mapping[str, list[tuple[float, float]]]],
                 peers: Sequence[str], reference: str = "otel-floor") -> None:
     """Added time per call of every configuration (median of the paired differences, and a second estimator
@@ -286,6 +292,132 @@ def original(resource: Any, method: str, config: str) -> Callable[..., Any]:
         raise SystemExit(f"{config} did not wrap {type(resource).__name__}.{method}")
     bound: Callable[..., Any] = found.__get__(resource, type(resource))
     return bound
+
+
+def wrapper_only(resource: Any, method: str, config: str, kwargs: Mapping[str, Any], floor: Callable[..., Any],
+                 calls: int, batches: int, timer: Callable[[], float] = time.process_time) -> list[tuple[float, float]]:
+    """(floor, configuration) per-call microseconds of the instrumentation alone, ``batches`` interleaved batch
+    pairs: the configuration's outermost wrapper and the ``floor`` wrapper, each called around the same stand-in
+    for the SDK call (it returns the SDK's own result for ``kwargs``, made once). No HTTP, no response parsing:
+    what is timed is the instrumentation's work and the OpenTelemetry SDK's, nothing else, so the ratio of the
+    two is steady from run to run even on a busy machine (the full-call figures above carry the SDK's noise).
+    Empty for a configuration without a wrapper there (the SDK's own spans)."""
+    attr = type(resource).__dict__.get(method)
+    wrapper = getattr(attr, "_self_wrapper", None)
+    if wrapper is None:
+        return []
+    result = original(resource, method, config)(**kwargs)
+
+    def stand_in(*args: Any, **kw: Any) -> Any:
+        return result
+
+    def instrumented() -> object:
+        return wrapper(stand_in, resource, (), kwargs)
+
+    def reference() -> object:
+        return floor(stand_in, resource, (), kwargs)
+
+    per_call_us(instrumented, calls, 1, timer)  # warm up
+    per_call_us(reference, calls, 1, timer)
+    return paired_batches(instrumented, reference, calls, batches, timer)
+
+
+class _ReplayedStream:
+    """A stand-in for an SDK stream: the SDK's own items, parsed once beforehand, replayed (with ``close()``)."""
+
+    def __init__(self, items: Sequence[Any]) -> None:
+        self._items = iter(items)
+
+    def __iter__(self) -> _ReplayedStream:
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._items)
+
+    def close(self) -> None:
+        self._items = iter(())
+
+
+def stream_wrapper_only(resource: Any, method: str, config: str, kwargs: Mapping[str, Any],
+                        items_kwargs: Mapping[str, Any], floor: Callable[..., Any], calls: int, batches: int,
+                        timer: Callable[[], float] = time.process_time) -> list[tuple[float, float, float]]:
+    """(plain, floor, configuration) per-stream microseconds of reading a whole stream of the SDK's own items
+    replayed with no HTTP and no parsing (``items_kwargs``: the call whose items are replayed, e.g. with the usage
+    chunk we ask for): plain iteration, iteration of what the floor wrapper returns, and of what the
+    configuration's wrapper returns, interleaved in one process. What a stream costs the instrumentation itself
+    (its call and its per-item work), steady from run to run: the full-stream figures carry the SDK's noise,
+    which on a 2-core VM is larger than the whole instrumentation."""
+    attr = type(resource).__dict__.get(method)
+    wrapper = getattr(attr, "_self_wrapper", None)
+    if wrapper is None:
+        return []
+    items = list(original(resource, method, config)(**items_kwargs))
+
+    def stand_in(*args: Any, **kw: Any) -> Any:
+        return _ReplayedStream(items)
+
+    def plain() -> int:
+        return sum(1 for _ in _ReplayedStream(items))
+
+    def instrumented() -> int:
+        return sum(1 for _ in wrapper(stand_in, resource, (), kwargs))
+
+    def reference() -> int:
+        return sum(1 for _ in floor(stand_in, resource, (), kwargs))
+
+    for fn in (plain, instrumented, reference):
+        per_call_us(fn, calls, 1, timer)  # warm up
+    out = []
+    order = [plain, reference, instrumented]
+    for b in range(batches):
+        got = {}
+        for fn in order[b % 3:] + order[:b % 3]:  # each goes first in turn: drift in load cancels out
+            got[fn] = per_call_us(fn, calls, 1, timer)[0]
+        out.append((got[plain], got[reference], got[instrumented]))
+    return out
+
+
+def print_stream_wrapper_only(results: Mapping[str, Sequence[tuple[float, float, float]]], uninstrumented_us: float,
+                              extra_items_us: float = 0.0, reference: str = "otel-floor") -> None:
+    """``stream_wrapper_only``'s figures, as added microseconds and as a share of the uninstrumented stream
+    (``uninstrumented_us``); ``extra_items_us``: what the SDK spends on items only we ask for (openai's usage
+    chunk), added to ours for the total."""
+    found = {c: t for c, t in results.items() if t}
+    if not found:
+        return
+    print(f"  the instrumentation alone (the SDK's items replayed with no HTTP and no parsing; {reference}'s wrapper "
+          f"timed in the same process): added per stream, and its share of the uninstrumented stream")
+    for config, triples in found.items():
+        own = statistics.median(inst - plain for plain, _, inst in triples)
+        floor = statistics.median(ref - plain for plain, ref, _ in triples)
+        asks = extra_items_us if config != reference else 0.0  # the floor asks for nothing more
+        total = own + asks
+        extra = f" + {asks:.0f} us of SDK parsing for the usage chunk we ask for" if asks else ""
+        print(f"  {config:<16}{own:>8.1f} us{extra} = {100 * total / uninstrumented_us:.1f}% "
+              f"({reference} {floor:.1f} us = {100 * floor / uninstrumented_us:.1f}%; target for ours <= 5%)")
+
+
+def print_wrapper_only(results: Mapping[str, Sequence[tuple[float, float]]], peers: Sequence[str],
+                       reference: str = "otel-floor") -> None:
+    """``wrapper_only``'s figures: each configuration's instrumentation time per call against the floor's, both
+    measured in the configuration's own process, batch by batch (the ratio is the median of the batches' ratios)."""
+    found = {c: pairs for c, pairs in results.items() if pairs}
+    if not found:
+        return
+    print(f"  the instrumentation alone (its wrapper around a stand-in returning the SDK's result; {reference}'s "
+          f"wrapper timed in the same process): us per call, and / {reference}")
+    ratios = {c: statistics.median(inst / floor for floor, inst in pairs) for c, pairs in found.items()}
+    for config, pairs in found.items():
+        own = statistics.median(inst for _, inst in pairs)
+        floor = statistics.median(f for f, _ in pairs)
+        print(f"  {config:<16}{own:>8.1f} us  {reference} {floor:>6.1f} us  ratio {ratios[config]:>5.2f}")
+    if "ours" in ratios:
+        present = {p: ratios[p] for p in peers if p in ratios}
+        if present:
+            lightest = min(present, key=lambda p: present[p])
+            ratio = ratios["ours"] / present[lightest]
+            print(f"  ours / lightest peer ({lightest}), instrumentation alone: {ratio:.2f}")
+        print(f"  ours / {reference}, instrumentation alone: {ratios['ours']:.2f} (target <= 1.15)")
 
 
 def floor_wrapper(tracer_provider: Any, meter_provider: Any, provider: str, server: str, model: str,

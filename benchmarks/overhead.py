@@ -21,8 +21,12 @@ machine load; the added overhead is the median of the paired differences. This m
 where separate processes measured minutes apart differed by 30% with no instrumentation at all.
 Each child also counts what one call adds, deterministically (the same at any machine load): function calls
 (cProfile; all of them, and Python functions only) and peak bytes held during the call (tracemalloc).
-Prints those counts, the uninstrumented per-call CPU time, each configuration's added time, and ours against
-the lightest peer and the floor. Targets (issue 20): our added calls and time per chat call within 1.15x of
+Each child also times the instrumentation alone, free of the SDK's noise: its wrapper and the floor's around a
+stand-in returning the SDK's own result (chat), and the stream its wrapper returns over the SDK's own chunks
+replayed with no HTTP and no parsing (ours and the floor), interleaved with the floor in the same process; on a
+busy 2-core VM the full-call differences move by more than the whole instrumentation between runs, these ratios
+do not. Prints those counts, the uninstrumented per-call CPU time, each configuration's added time, and ours
+against the lightest peer and the floor. Targets (issue 20): our added calls and time per chat call within 1.15x of
 otel-floor's, a 200-chunk stream at most 5% slower. Not a test.
 
     python benchmarks/overhead.py [--rounds 3] [--batches 15] [--calls 200] [--stream-calls 10]
@@ -125,6 +129,19 @@ def child(config: str, calls: int, stream_calls: int, batches: int, profile: boo
         assert chunks == 200, f"{config}: the caller saw {chunks} chunks, not 200"
         assert run(bare, True)() == 200
         out: dict[str, Any] = {"config": config, "counts": {}}
+        from opentelemetry import metrics, trace
+
+        floor = _timing.floor_wrapper(trace.get_tracer_provider(), metrics.get_meter_provider(), "openai",
+                                      "api.openai.com", "gpt-4o-mini", "gpt-4o-mini-2024-07-18", 1500, 300)
+        out["wrapper"] = _timing.wrapper_only(client.chat.completions, "create", config,
+                                              {"model": "gpt-4o-mini", "messages": MESSAGES}, floor, n_wrapper(calls),
+                                              batches)
+        out["stream_wrapper"] = [] if config not in ("ours", _timing.BASE, "otel-floor") else \
+            _timing.stream_wrapper_only(client.chat.completions, "create", config,
+                                        {"model": "gpt-4o-mini", "messages": MESSAGES, "stream": True},
+                                        {"model": "gpt-4o-mini", "messages": MESSAGES, "stream": True,
+                                         "stream_options": {"include_usage": True}}, floor, stream_calls * 10,
+                                        batches)
         for kind, stream, n in (("chat", False, calls), ("stream", True, stream_calls)):
             instrumented, uninstrumented = run(create, stream), run(bare, stream)
             per_call_us(instrumented, n, 1)  # warm up: imports, caches, first-sight pricing
@@ -142,6 +159,11 @@ def child(config: str, calls: int, stream_calls: int, batches: int, profile: boo
         return out
 
 
+def n_wrapper(calls: int) -> int:
+    """Calls per batch of the instrumentation-alone figure: each is ~10x shorter than a full call."""
+    return calls * 4
+
+
 # -- parent: round-robin over configurations -----------------------------------------------------------
 
 COUNTS: dict[str, dict[str, Any]] = {}  # configuration -> kind -> deterministic counts (the same every round)
@@ -151,7 +173,7 @@ def run_child(config: str, args: argparse.Namespace) -> dict[str, Any]:
     """One child's (uninstrumented, instrumented) per-call pairs of each kind; keeps its counts in COUNTS."""
     got = _timing.run_child(__file__, config, args, {"TRACELOOP_TRACE_CONTENT": "false"})
     COUNTS.setdefault(config, got["counts"])
-    return {kind: [tuple(p) for p in got[kind]] for kind in ("chat", "stream")}
+    return {kind: [tuple(p) for p in got[kind]] for kind in ("chat", "stream", "wrapper", "stream_wrapper")}
 
 
 def report(results: dict[str, dict[str, list[tuple[float, float]]]], diff: str | None = None) -> None:
@@ -168,6 +190,11 @@ def report(results: dict[str, dict[str, list[tuple[float, float]]]], diff: str |
         if not any(r[kind] for r in results.values()):
             continue
         _timing.print_times(kind, results, PEERS)
+        if kind == "chat":
+            _timing.print_wrapper_only({c: r["wrapper"] for c, r in results.items()}, PEERS)
+        else:  # the SDK's share for the one chunk more we ask for: an average chunk of the uninstrumented stream
+            base = _timing.uninstrumented_us(results, kind)
+            _timing.print_stream_wrapper_only({c: r["stream_wrapper"] for c, r in results.items()}, base, base / 200)
 
 
 def main() -> None:
@@ -184,8 +211,9 @@ def main() -> None:
     if args.base and _timing.BASE not in args.configs.split(","):
         args.configs = args.configs.replace("ours", f"ours,{_timing.BASE}", 1)
     configs = _timing.installed(args.configs, REQUIRES, "; scripts/bench.sh builds a venv with all of them")
-    results = _timing.round_robin(configs, args.rounds, ("chat", "stream"), lambda c: run_child(c, args),
-                                  paired_added, "added per call ")
+    kinds = ("chat", "stream", "wrapper", "stream_wrapper")
+    results = _timing.round_robin(configs, args.rounds, kinds, lambda c: run_child(c, args), paired_added,
+                                  "added per call ")
     if args.json:
         Path(args.json).write_text(json.dumps({"times": results, "counts": COUNTS}))
     report(results, args.diff)

@@ -15,7 +15,10 @@ capture is off. The stream goes through the ``messages.stream()`` helper and rea
 
 Each child alternates batches of instrumented calls with batches of uninstrumented ones (the SDK's own method
 under the instrumentation's wrapt wrappers, bound to the same resource; for sdk-native, a client with its spans
-off), so both see the same machine load; the added overhead is the median of the paired differences. It also
+off), so both see the same machine load; the added overhead is the median of the paired differences. As in
+overhead.py, each child also times the instrumentation alone against the floor in the same process (create around
+a stand-in returning the SDK's message; ``create(stream=True)``'s events replayed: the same per-event reading as
+``messages.stream()``, whose events are parsed inside the manager it returns). It also
 counts, deterministically, the function calls and peak bytes each configuration adds to one call. Not a test.
 Times are the process's CPU time by default (``--clock wall``: wall time).
 
@@ -133,6 +136,19 @@ def child(config: str, calls: int, stream_calls: int, batches: int) -> dict[str,
     assert got == 200, f"{config}: the caller saw {got} text deltas, not 200"
     assert stream(bare_stream)() == 200
     out: dict[str, Any] = {"config": config, "counts": {}}
+    from opentelemetry import metrics, trace
+
+    floor = _timing.floor_wrapper(trace.get_tracer_provider(), metrics.get_meter_provider(), "anthropic",
+                                  "api.anthropic.com", MODEL, "claude-haiku-4-5-20251001", 13200, 300)
+    out["wrapper"] = [] if config == "sdk-native" else _timing.wrapper_only(
+        messages, "create", config, {"model": MODEL, "max_tokens": 400, "messages": MESSAGES}, floor, calls * 4,
+        batches, timer)
+    # the same per-event reading as messages.stream() (its events pass the same proxy), on create(stream=True),
+    # whose stream can be replayed: messages.stream() parses inside the manager it returns
+    events = {"model": MODEL, "max_tokens": 400, "messages": MESSAGES, "stream": True}
+    out["stream_wrapper"] = [] if config not in ("ours", _timing.BASE, "otel-floor") else \
+        _timing.stream_wrapper_only(messages, "create", config, events, events, floor, stream_calls * 10, batches,
+                                    timer)
     for kind, make, inst_fn, bare_fn, n in (("create", create, messages.create, bare_create, calls),
                                             ("stream", stream, messages.stream, bare_stream, stream_calls)):
         instrumented, uninstrumented = make(inst_fn), make(bare_fn)
@@ -151,7 +167,7 @@ COUNTS: dict[str, dict[str, Any]] = {}  # configuration -> kind -> deterministic
 def run_child(config: str, args: argparse.Namespace) -> dict[str, Any]:
     got = _timing.run_child(__file__, config, args, {"BENCH_CLOCK": args.clock}, unset=["ANTHROPIC_OPEN_TELEMETRY"])
     COUNTS.setdefault(config, got["counts"])
-    return {kind: [tuple(p) for p in got[kind]] for kind in ("create", "stream")}
+    return {kind: [tuple(p) for p in got[kind]] for kind in ("create", "stream", "wrapper", "stream_wrapper")}
 
 
 def report(results: dict[str, dict[str, list[tuple[float, float]]]], clock: str, diff: str | None) -> None:
@@ -168,6 +184,11 @@ def report(results: dict[str, dict[str, list[tuple[float, float]]]], clock: str,
             _timing.call_diff(COUNTS[a][kind], COUNTS[b][kind])
         if any(r[kind] for r in results.values()):
             _timing.print_times(kind, results, PEERS)
+        if kind == "create":
+            _timing.print_wrapper_only({c: r["wrapper"] for c, r in results.items()}, PEERS)
+        else:
+            _timing.print_stream_wrapper_only({c: r["stream_wrapper"] for c, r in results.items()},
+                                              _timing.uninstrumented_us(results, kind))
 
 
 def main() -> None:
@@ -181,7 +202,8 @@ def main() -> None:
     if args.base and _timing.BASE not in args.configs.split(","):
         args.configs = args.configs.replace("ours", f"ours,{_timing.BASE}", 1)
     configs = _timing.installed(args.configs, REQUIRES)
-    results = _timing.round_robin(configs, args.rounds, ("create", "stream"), lambda c: run_child(c, args),
+    results = _timing.round_robin(configs, args.rounds, ("create", "stream", "wrapper", "stream_wrapper"),
+                                  lambda c: run_child(c, args),
                                   _timing.paired_added, "added per call ")
     if args.json:
         Path(args.json).write_text(json.dumps({"times": results, "counts": COUNTS}))
