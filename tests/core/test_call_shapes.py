@@ -67,3 +67,12 @@ def test_each_attribution_keeps_its_own_series(otel: Otel) -> None:
     points = otel.metrics()["gen_ai.client.operation.duration"]
     assert sorted(p.attributes.get("team", "-") for p in points) == ["-", "ads", "search"]
     assert [s.attributes.get("user_id") for s in otel.finished()] == ["user-search", "user-ads", "user-search", None]
+
+
+def test_a_span_only_key_of_many_values_shares_one_shape(otel: Otel) -> None:
+    for user in range(300):
+        with otel_llm_cost.attributes(team="search", user_id=f"user-{user}"):
+            _call(Usage(input_tokens=1, output_tokens=1))
+    assert len(_telemetry()._shapes) == 1  # the user id is on each span, not in the shape's key
+    assert {s.attributes["user_id"] for s in otel.finished()} == {f"user-{u}" for u in range(300)}
+    assert otel.metric_count("gen_ai.client.operation.duration", team="search") == 300

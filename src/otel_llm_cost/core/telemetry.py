@@ -290,16 +290,15 @@ class _Series:
 
 
 class _Shape:
-    """What every call with the same request facts and attribution shares: its span name and start attributes,
-    its metric attributes, and its series by response model. Built on first sight, kept in ``Telemetry._shapes``."""
+    """What every call with the same request facts and metric attribution shares: its span name and start
+    attributes (but the attribution's: a user id is on the span, not in the metrics), its metric attributes, and
+    its series by response model. Built on first sight, kept in ``Telemetry._shapes``."""
 
-    __slots__ = ("metric_base", "name", "series", "span_attrs", "span_base")
+    __slots__ = ("metric_base", "name", "series", "span_base")
 
-    def __init__(self, name: str, span_base: dict[str, Any], span_attrs: dict[str, Any],
-                 metric_base: dict[str, Any]) -> None:
+    def __init__(self, name: str, span_base: dict[str, Any], metric_base: dict[str, Any]) -> None:
         self.name = name
         self.span_base = span_base  # without the attribution (request parameters go between)
-        self.span_attrs = span_attrs
         self.metric_base = metric_base
         self.series: dict[str | None, _Series] = {}
 
@@ -369,8 +368,9 @@ class Telemetry:
         """Open the call's span (or adopt a peer's GenAI span) and make it current during the SDK call."""
         attribution = call.attribution = self.attribution.span_attributes()
         call.trackers = active_trackers()
+        # the attribution's metric keys only: a span-only key (a user id) takes as many values as it likes
         shape_key = (call.operation, call.provider, call.request_model, call.server_address, call.server_port,
-                     call.streaming, tuple(attribution.items()) if attribution else None)
+                     call.streaming, tuple(map(attribution.get, self.attribution.metric_keys)) if attribution else None)
         shape = call.shape = self._shapes.get(shape_key) or self._shape(call, attribution, shape_key)
         call.metric_base = shape.metric_base
         parent = otel_context.get_current()  # read once: for the peer check, the span's parent and its context
@@ -380,15 +380,15 @@ class Telemetry:
             call.span, call.peer_span = peer, True
             peer.set_attributes(attribution)
         else:
-            attrs = shape.span_attrs if not request_attributes else \
-                {**shape.span_base, **request_attributes, **attribution}
+            attrs = {**shape.span_base, **request_attributes, **attribution} if request_attributes else \
+                {**shape.span_base, **attribution} if attribution else shape.span_base
             call.span = self.tracer.start_span(shape.name, context=parent, kind=SpanKind.CLIENT, attributes=attrs)
             call._context_token = otel_context.attach(trace.set_span_in_context(call.span, parent))
         return call
 
     def _shape(self, call: CallRecord, attribution: Mapping[str, str], key: tuple[Any, ...]) -> _Shape:
-        """A new ``_Shape`` for the call, kept under ``key`` (its request facts and attribution: most calls of an app
-        repeat a few). The cache starts over when full (an attribution key of many values, a user id)."""
+        """A new ``_Shape`` for the call, kept under ``key`` (its request facts and metric attribution: most calls of
+        an app repeat a few). The cache starts over when full."""
         attrs: dict[str, Any] = {OPERATION: call.operation, PROVIDER: call.provider}
         if call.request_model:
             attrs[REQUEST_MODEL] = call.request_model
@@ -406,7 +406,7 @@ class Telemetry:
         if attribution:
             base.update(self.attribution.metric_attributes(attribution))
         name = f"{call.operation} {call.request_model}" if call.request_model else call.operation
-        shape = _Shape(name, attrs, {**attrs, **attribution} if attribution else attrs, base)
+        shape = _Shape(name, attrs, base)
         if len(self._shapes) >= 1024:
             self._shapes.clear()
         self._shapes[key] = shape
