@@ -153,18 +153,23 @@ def paired_added(pairs: Iterable[tuple[float, float]]) -> float:
 
 # -- deterministic figures: what a call costs, independent of the machine's speed and load -------------------
 
+def interleaved(fns: Sequence[Callable[[], object]], calls: int, batches: int,
+                timer: Callable[[], float] = time.process_time) -> list[tuple[float, ...]]:
+    """Per-call microseconds of each of ``fns`` in ``batches`` rounds of one batch each, in ``fns``' order; each
+    function goes first in turn, so that drift in machine load cancels out."""
+    rounds = []
+    for b in range(batches):
+        got: dict[int, float] = {}
+        for i in [*range(b % len(fns), len(fns)), *range(b % len(fns))]:
+            got[i] = per_call_us(fns[i], calls, 1, timer)[0]
+        rounds.append(tuple(got[i] for i in range(len(fns))))
+    return rounds
+
+
 def paired_batches(instrumented: Callable[[], object], uninstrumented: Callable[[], object], calls: int,
                    batches: int, timer: Callable[[], float] = time.process_time) -> list[tuple[float, float]]:
-    """(uninstrumented, instrumented) per-call microseconds of ``batches`` interleaved batch pairs, alternating
-    which goes first so that drift in machine load cancels out."""
-    pairs = []
-    for b in range(batches):
-        if b % 2:
-            (base,), (inst,) = per_call_us(uninstrumented, calls, 1, timer), per_call_us(instrumented, calls, 1, timer)
-        else:
-            (inst,), (base,) = per_call_us(instrumented, calls, 1, timer), per_call_us(uninstrumented, calls, 1, timer)
-        pairs.append((base, inst))
-    return pairs
+    """(uninstrumented, instrumented) per-call microseconds of ``batches`` interleaved batch pairs."""
+    return [(base, inst) for inst, base in interleaved((instrumented, uninstrumented), calls, batches, timer)]
 
 
 def function_calls(fn: Callable[[], object], calls: int = 20) -> tuple[float, dict[str, int]]:
@@ -294,6 +299,12 @@ def original(resource: Any, method: str, config: str) -> Callable[..., Any]:
     return bound
 
 
+def _outermost_wrapper(resource: Any, method: str) -> Callable[..., Any] | None:
+    """The wrapper function of the outermost wrapt wrapper on ``type(resource).method``; None when unwrapped."""
+    wrapper: Callable[..., Any] | None = getattr(type(resource).__dict__.get(method), "_self_wrapper", None)
+    return wrapper
+
+
 def wrapper_only(resource: Any, method: str, config: str, kwargs: Mapping[str, Any], floor: Callable[..., Any],
                  calls: int, batches: int, timer: Callable[[], float] = time.process_time) -> list[tuple[float, float]]:
     """(floor, configuration) per-call microseconds of the instrumentation alone, ``batches`` interleaved batch
@@ -302,8 +313,7 @@ def wrapper_only(resource: Any, method: str, config: str, kwargs: Mapping[str, A
     what is timed is the instrumentation's work and the OpenTelemetry SDK's, nothing else, so the ratio of the
     two is steady from run to run even on a busy machine (the full-call figures above carry the SDK's noise).
     Empty for a configuration without a wrapper there (the SDK's own spans)."""
-    attr = type(resource).__dict__.get(method)
-    wrapper = getattr(attr, "_self_wrapper", None)
+    wrapper = _outermost_wrapper(resource, method)
     if wrapper is None:
         return []
     result = original(resource, method, config)(**kwargs)
@@ -340,15 +350,14 @@ class _ReplayedStream:
 
 def stream_wrapper_only(resource: Any, method: str, config: str, kwargs: Mapping[str, Any],
                         items_kwargs: Mapping[str, Any], floor: Callable[..., Any], calls: int, batches: int,
-                        timer: Callable[[], float] = time.process_time) -> list[tuple[float, float, float]]:
+                        timer: Callable[[], float] = time.process_time) -> list[tuple[float, ...]]:
     """(plain, floor, configuration) per-stream microseconds of reading a whole stream of the SDK's own items
     replayed with no HTTP and no parsing (``items_kwargs``: the call whose items are replayed, e.g. with the usage
     chunk we ask for): plain iteration, iteration of what the floor wrapper returns, and of what the
     configuration's wrapper returns, interleaved in one process. What a stream costs the instrumentation itself
     (its call and its per-item work), steady from run to run: the full-stream figures carry the SDK's noise,
     which on a 2-core VM is larger than the whole instrumentation."""
-    attr = type(resource).__dict__.get(method)
-    wrapper = getattr(attr, "_self_wrapper", None)
+    wrapper = _outermost_wrapper(resource, method)
     if wrapper is None:
         return []
     items = list(original(resource, method, config)(**items_kwargs))
@@ -367,17 +376,10 @@ def stream_wrapper_only(resource: Any, method: str, config: str, kwargs: Mapping
 
     for fn in (plain, instrumented, reference):
         per_call_us(fn, calls, 1, timer)  # warm up
-    out = []
-    order = [plain, reference, instrumented]
-    for b in range(batches):
-        got = {}
-        for fn in order[b % 3:] + order[:b % 3]:  # each goes first in turn: drift in load cancels out
-            got[fn] = per_call_us(fn, calls, 1, timer)[0]
-        out.append((got[plain], got[reference], got[instrumented]))
-    return out
+    return interleaved((plain, reference, instrumented), calls, batches, timer)
 
 
-def print_stream_wrapper_only(results: Mapping[str, Sequence[tuple[float, float, float]]], uninstrumented_us: float,
+def print_stream_wrapper_only(results: Mapping[str, Sequence[tuple[float, ...]]], uninstrumented_us: float,
                               extra_items_us: float = 0.0, reference: str = "otel-floor") -> None:
     """``stream_wrapper_only``'s figures, as added microseconds and as a share of the uninstrumented stream
     (``uninstrumented_us``); ``extra_items_us``: what the SDK spends on items only we ask for (openai's usage
