@@ -66,7 +66,9 @@ class _Steps:
     __slots__ = ("kinds", "mark", "on_item", "step")
 
     def __init__(self, step: Any, observer: Observer) -> None:
-        self.step = step  # the stream's own step (sync: its ``__next__``; async: the async iterator), or None
+        # the stream's own step (sync: ``iter(stream).__next__``; async: the async iterator); None: bound on the
+        # first item
+        self.step = step
         self.mark = _nesting_mark(observer)
         self.on_item: Callable[[Any], bool] | None = None  # _steady(), from the second item on
         self.kinds = _read_kinds(observer)
